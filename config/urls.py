@@ -1,0 +1,31 @@
+"""Top-level URLs: public site, admin, REST API and its schema."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from core.views import healthz
+
+admin.site.site_header = "晋中市市场监督管理局 企业信用监管平台"
+admin.site.site_title = "企业信用监管平台"
+admin.site.index_title = "监管工作台"
+
+api_v1 = [
+    path("", include("core.api_urls")),
+    path("", include("enterprises.api_urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("api-auth/", include("rest_framework.urls")),
+    path("healthz", healthz, name="healthz"),
+    path("disclosure/", include("disclosure.urls")),
+    path("inspections/", include("inspections.urls")),
+    path("portal/", include("repair.urls")),
+    path("credit/", include("credit.urls")),
+    path("", include("enterprises.urls")),
+]

@@ -1,0 +1,76 @@
+"""Roles → Django groups with model permissions. The group of a role is kept in sync after every migrate.
+
+Row-level scoping (which county) is not here: it is `visible_to(user)` on each domain queryset.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+
+ALL = ("view", "add", "change")  # never "delete": regulated records are closed, not deleted
+
+# role -> {app_label: {model: actions}}; "*" means every model of that app.
+ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
+    "city_regulator": {
+        "core": {"workingdayoverride": ALL, "calendaryear": ALL, "auditevent": ("view",), "outboxmessage": ("view",),
+                 "job": ("view",), "department": ALL},
+        "enterprises": {"*": ALL},
+        "disclosure": {"*": ALL},
+        "inspections": {"*": ALL},
+        "repair": {"*": ALL},
+        "credit": {"*": ALL},
+    },
+    "county_regulator": {
+        "core": {"auditevent": ("view",), "job": ("view",)},
+        "enterprises": {"*": ALL},
+        "disclosure": {"*": ALL},
+        "inspections": {"*": ALL},
+        "repair": {"*": ALL},
+        "credit": {"*": ("view",)},
+    },
+    "inspector": {
+        "enterprises": {"*": ("view",)},
+        "inspections": {"*": ("view", "change")},
+    },
+    "credit_reviewer": {
+        "enterprises": {"*": ("view",)},
+        "disclosure": {"*": ("view",)},
+        "repair": {"*": ALL},
+    },
+    "data_clerk": {
+        "core": {"job": ("view", "add")},
+        "enterprises": {"*": ALL},
+    },
+    "api_client": {},
+    "enterprise": {},
+}
+
+STAFF_ROLES = frozenset({"city_regulator", "county_regulator", "inspector", "credit_reviewer", "data_clerk"})
+
+
+def permission_query(role: str) -> Q | None:
+    spec = ROLE_PERMISSIONS.get(role, {})
+    query: Q | None = None
+    for app_label, models in spec.items():
+        for model, actions in models.items():
+            q = Q(content_type__app_label=app_label, codename__regex=r"^(" + "|".join(actions) + r")_")
+            if model != "*":
+                q &= Q(content_type__model=model)
+            query = q if query is None else query | q
+    return query
+
+
+def sync_role_groups(sender: Any = None, **kwargs: Any) -> None:
+    """Create or update one group per role with exactly the permissions of ROLE_PERMISSIONS."""
+    from django.contrib.auth.models import Group, Permission
+
+    from core.models import User
+
+    using = kwargs.get("using", "default")
+    for role, _label in User.Role.choices:
+        group, _ = Group.objects.using(using).get_or_create(name=f"role:{role}")
+        query = permission_query(role)
+        perms = Permission.objects.using(using).filter(query) if query is not None else Permission.objects.none()
+        group.permissions.set(list(perms))

@@ -1,0 +1,1 @@
+"""Models of the inspections app (see DESIGN.md §2); filled by its issue."""
