@@ -35,3 +35,23 @@ def test_it_is_append_only_in_python_and_in_the_database(enterprise):
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM core_auditevent WHERE id = %s", [event.pk])
     assert AuditEvent.objects.get(pk=event.pk).note == ""
+
+
+@pytest.mark.django_db
+def test_copy_rows_loads_nulls_booleans_and_unicode():
+    from core.bulk import copy_rows
+    from core.models import WorkingDayOverride
+
+    n = copy_rows(
+        "core_workingdayoverride",
+        ["date", "is_working_day", "reason", "created_at", "updated_at"],
+        (
+            (f"2030-01-{d:02d}", d % 2 == 0, f'节假日 "{d}",逗号', "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z")
+            for d in range(1, 11)
+        ),
+        buffer_rows=3,
+    )
+    assert n == 10
+    assert WorkingDayOverride.objects.count() == 10
+    assert WorkingDayOverride.objects.get(date="2030-01-02").is_working_day is True
+    assert WorkingDayOverride.objects.get(date="2030-01-03").reason == '节假日 "3",逗号'
