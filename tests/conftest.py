@@ -20,6 +20,7 @@ def pytest_configure(config):
 
     # Hashing speed only; everything else runs as in production.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    os.makedirs(settings.STATIC_ROOT, exist_ok=True)
 
 
 @pytest.fixture(autouse=True)
