@@ -20,7 +20,9 @@ class EstimatedCountPaginator(Paginator):
         qs = self.object_list
         if connection.vendor == "postgresql" and hasattr(qs, "query") and not qs.query.where:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [qs.model._meta.db_table])
+                cursor.execute(
+                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [qs.model._meta.db_table]
+                )
                 row = cursor.fetchone()
             estimate = int(row[0]) if row else -1
             if estimate >= self.exact_below:

@@ -49,6 +49,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         response.data = {"error": {"code": "invalid", "message": "请求数据有误。", "fields": response.data}}
     elif isinstance(exc, exceptions.APIException):
         detail = response.data.get("detail", "") if isinstance(response.data, dict) else response.data
-        response.data = {"error": {"code": exc.get_codes() if isinstance(exc.get_codes(), str) else "error",
-                                   "message": str(detail)}}
+        response.data = {
+            "error": {"code": exc.get_codes() if isinstance(exc.get_codes(), str) else "error", "message": str(detail)}
+        }
     return response

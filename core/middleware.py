@@ -43,7 +43,7 @@ class RequestContextMiddleware:
             _current.reset(token)
 
 
-class use_source:  # noqa: N801 - used as a context manager like a function
+class use_source:
     """Marks work done outside a request (a command, a task) so its audit events say where they came from."""
 
     def __init__(self, source: str) -> None:

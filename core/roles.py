@@ -14,8 +14,14 @@ ALL = ("view", "add", "change")  # never "delete": regulated records are closed,
 # role -> {app_label: {model: actions}}; "*" means every model of that app.
 ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
     "city_regulator": {
-        "core": {"workingdayoverride": ALL, "calendaryear": ALL, "auditevent": ("view",), "outboxmessage": ("view",),
-                 "job": ("view",), "department": ALL},
+        "core": {
+            "workingdayoverride": ALL,
+            "calendaryear": ALL,
+            "auditevent": ("view",),
+            "outboxmessage": ("view",),
+            "job": ("view",),
+            "department": ALL,
+        },
         "enterprises": {"*": ALL},
         "disclosure": {"*": ALL},
         "inspections": {"*": ALL},

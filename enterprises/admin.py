@@ -44,7 +44,12 @@ class CountyFilter(admin.SimpleListFilter):
 class EnterpriseForm(forms.ModelForm):
     class Meta:
         model = Enterprise
-        exclude = ["risk_class", "risk_classified_at"]
+        # risk_class is written only by the credit app: never a form field.
+        fields = [
+            "uscc", "name", "former_names", "registration_number", "status", "legal_representative",
+            "legal_representative_id_number", "address", "region", "industry", "industry_code",
+            "registered_capital", "registration_date", "key_areas", "contact_phone", "contact_email",
+        ]  # fmt: skip
 
 
 class ChildInline(admin.TabularInline):
@@ -107,14 +112,32 @@ class EnterpriseAdmin(ScopedAdmin):
     readonly_fields = ["entity_type", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["uscc", "entity_type", "name", "former_names", "registration_number", "status"]}),
-        (_("Registration"), {"fields": ["legal_representative", "legal_representative_id_number", "address",
-                                        "region", "industry", "industry_code", "registered_capital",
-                                        "registration_date"]}),
+        (
+            _("Registration"),
+            {
+                "fields": [
+                    "legal_representative",
+                    "legal_representative_id_number",
+                    "address",
+                    "region",
+                    "industry",
+                    "industry_code",
+                    "registered_capital",
+                    "registration_date",
+                ]
+            },
+        ),
         (_("Supervision"), {"fields": ["key_areas", "contact_phone", "contact_email"]}),
         (_("Record"), {"fields": ["created_at", "updated_at"]}),
     ]
-    inlines = [AnnualReportInline, RegistrationChangeInline, LicenceInline, CommitmentInline, HonourInline,
-               ComplaintInline]
+    inlines = [
+        AnnualReportInline,
+        RegistrationChangeInline,
+        LicenceInline,
+        CommitmentInline,
+        HonourInline,
+        ComplaintInline,
+    ]
     change_list_template = "enterprises/admin/enterprise_change_list.html"
 
     def get_readonly_fields(self, request, obj=None):
@@ -186,7 +209,7 @@ class EnterpriseAdmin(ScopedAdmin):
         extra_context = extra_context or {}
         try:
             extra_context["import_url"] = reverse("admin:enterprises_enterprise_import")
-        except Exception:  # noqa: BLE001 - the import view is optional while it is being built
+        except Exception:
             extra_context["import_url"] = ""
         return super().changelist_view(request, extra_context)
 

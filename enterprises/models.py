@@ -353,5 +353,3 @@ class Complaint(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.enterprise_id} {self.received_on}"
-
-

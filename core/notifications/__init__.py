@@ -54,7 +54,7 @@ def outbox_deliver_one(message_id: int) -> bool:
     message = OutboxMessage.objects.get(pk=message_id)
     try:
         get_backend(message.channel).send(message)
-    except Exception as exc:  # noqa: BLE001 - a backend failure must not lose the message
+    except Exception as exc:
         logger.warning("outbox message %s failed: %s", message.pk, exc)
         status = OutboxMessage.Status.FAILED if message.attempts >= MAX_ATTEMPTS else OutboxMessage.Status.PENDING
         OutboxMessage.objects.filter(pk=message.pk).update(status=status, last_error=str(exc)[:2000])

@@ -90,7 +90,8 @@ def _form_data(enterprise: Enterprise, **overrides) -> dict:
 def test_an_edit_is_audited_and_keeps_the_former_name(client, county_regulator, two_counties):
     yuci, _ = two_counties
     client.force_login(county_regulator)
-    response = client.post(change_url(yuci), _form_data(yuci, name="榆次恒泰新材料有限公司", legal_representative="李四"))
+    data = _form_data(yuci, name="榆次恒泰新材料有限公司", legal_representative="李四")
+    response = client.post(change_url(yuci), data)
     assert response.status_code == 302, response.content.decode()[:3000]
     yuci.refresh_from_db()
     assert yuci.name == "榆次恒泰新材料有限公司"
