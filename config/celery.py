@@ -13,6 +13,17 @@ app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+
+@app.on_configure.connect
+def _make_broker_folders(sender: Celery, **kwargs: object) -> None:
+    """kombu's filesystem transport (the no-server default of `make run`) needs its folders to exist."""
+    from django.conf import settings
+
+    options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", None) or {}
+    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        if options.get(key):
+            os.makedirs(options[key], exist_ok=True)
+
 # All schedules live here (Asia/Shanghai). Nightly jobs take an advisory lock, so an overlap is harmless.
 app.conf.beat_schedule = {
     "outbox-deliver": {"task": "core.tasks.outbox_deliver", "schedule": 60.0},

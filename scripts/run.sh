@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 scripts/install-system-deps.sh run || echo "(continuing without the PDF fonts; certificates will lack Chinese glyphs)"
 scripts/bootstrap.sh dev
 
-mkdir -p var
+mkdir -p var/broker/out var/broker/processed
 if [ -z "${DJANGO_SECRET_KEY:-}" ]; then
   [ -s var/secret_key ] || python3 -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret_key
   DJANGO_SECRET_KEY="$(cat var/secret_key)"
