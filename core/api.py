@@ -6,7 +6,10 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import Paginator
+from django.db import connection
 from django.http import Http404
+from django.utils.functional import cached_property
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -15,10 +18,54 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from core.errors import ApplicationError, ConflictError
 
 
+class CappedCountPaginator(Paginator):
+    """Counts at most `cap` + 1 rows of a filtered list (an exact COUNT of a county's 10^5–10^6 rows costs up to a
+    second); an unfiltered table uses the planner's estimate. `count_is_exact` tells the client which it got."""
+
+    cap = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        qs = self.object_list
+        if not hasattr(qs, "query"):
+            self.count_is_exact = True
+            return len(qs)
+        capped = qs.order_by()[: self.cap + 1].count()
+        self.count_is_exact = capped <= self.cap
+        if not self.count_is_exact and connection.vendor == "postgresql" and not qs.query.where:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [qs.model._meta.db_table]
+                )
+                row = cursor.fetchone()
+            if row and row[0] > capped:
+                return int(row[0])
+        return capped
+
+
 class Pagination(PageNumberPagination):
+    """Page-number pagination whose count is exact up to 10,000 rows and a lower bound (or an estimate) above."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+    django_paginator_class = CappedCountPaginator
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "count": self.page.paginator.count,
+                "count_is_exact": getattr(self.page.paginator, "count_is_exact", True),
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        schema = super().get_paginated_response_schema(schema)
+        schema["properties"]["count_is_exact"] = {"type": "boolean", "example": True}
+        return schema
 
 
 def _django_validation_detail(exc: DjangoValidationError) -> Any:

@@ -151,6 +151,8 @@ class Enterprise(BaseModel):
         verbose_name_plural = _("market entities")
         indexes = [
             models.Index(fields=["region", "entity_type", "status"], name="ent_region_type_status_idx"),
+            # A county's codes are scattered over the uscc index: ordered county pages need their own index.
+            models.Index(fields=["region", "uscc"], name="ent_region_uscc_idx"),
             models.Index(fields=["name"], name="ent_name_idx"),
             models.Index(fields=["registration_date"], name="ent_regdate_idx"),
         ]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 
 import pytest
+from django.apps import apps
 
 from core.models import User
 from tests.factories import DepartmentFactory, EnterpriseFactory, UserFactory
@@ -26,6 +28,32 @@ def pytest_configure(config):
 @pytest.fixture(autouse=True)
 def _media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def _load_reference_data() -> None:
+    importlib.import_module("enterprises.migrations.0002_reference_data").load(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_after_flush(request):
+    """Transactional tests (live server, real worker) end with a flush that empties the reference tables that the
+    migrations loaded (regions, industries, key areas). serialized_rollback cannot restore them once Playwright's
+    event loop runs in the test thread (Django then hands out another connection without the serialized copy), so
+    load them before such a test and again after its flush, for whichever test comes next."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if not transactional:
+        yield
+        return
+    blocker = request.getfixturevalue("django_db_blocker")
+    request.getfixturevalue("transactional_db")
+    _load_reference_data()
+    yield
+    # Runs after transactional_db's teardown (fixtures tear down in reverse order): the tables are flushed now.
+    with blocker.unblock():
+        _load_reference_data()
 
 
 @pytest.fixture
