@@ -40,5 +40,5 @@ format:
 	.venv/bin/ruff format .
 
 messages:
-	PORTAL_TESTING=1 .venv/bin/python manage.py makemessages -l zh_Hans --no-obsolete
-	PORTAL_TESTING=1 .venv/bin/python manage.py compilemessages -l zh_Hans
+	PORTAL_TESTING=1 .venv/bin/python manage.py makemessages -l zh_Hans --no-obsolete -i ".venv/*" -i ".tools/*" -i "var/*"
+	PORTAL_TESTING=1 .venv/bin/python manage.py compilemessages -l zh_Hans -i ".venv" -i ".tools" -i "var"
