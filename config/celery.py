@@ -20,9 +20,10 @@ def _make_broker_folders(sender: Celery, **kwargs: object) -> None:
     from django.conf import settings
 
     options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", None) or {}
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if options.get(key):
             os.makedirs(options[key], exist_ok=True)
+
 
 # All schedules live here (Asia/Shanghai). Nightly jobs take an advisory lock, so an overlap is harmless.
 app.conf.beat_schedule = {

@@ -171,6 +171,7 @@ else:
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 CELERY_RESULT_BACKEND = None
@@ -204,6 +205,20 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a nested Status/Reason/Kind: name each enum in the schema once, explicitly.
+    "ENUM_NAME_OVERRIDES": {
+        "AbnormalReasonEnum": "disclosure.models.AbnormalListing.Reason",
+        "AbnormalRemovalReasonEnum": "disclosure.models.AbnormalListing.RemovalReason",
+        "AbnormalStatusEnum": "disclosure.models.AbnormalListing.Status",
+        "ObjectionStatusEnum": "disclosure.models.Objection.Status",
+        "SeriousRemovalKindEnum": "disclosure.models.SeriousListing.RemovalKind",
+        "RestrictionKindEnum": "disclosure.models.Restriction.Kind",
+        "EnterpriseStatusEnum": "enterprises.models.Enterprise.Status",
+        "PenaltyStatusEnum": "disclosure.models.Penalty.Status",
+        "PenaltyKindEnum": "disclosure.models.Penalty.Kind",
+        "PenaltyTierEnum": "disclosure.models.Penalty.Tier",
+        "PenaltyEndReasonEnum": "disclosure.models.Penalty.EndReason",
+    },
 }
 
 # --- Notifications (outbox) -----------------------------------------------------------------------------------
@@ -237,3 +252,12 @@ LOGGING = {
 # The bureau this deployment serves: its region code (GB/T 2260) and name.
 PORTAL_CITY_REGION_CODE = os.environ.get("PORTAL_CITY_REGION_CODE", "140700")
 PORTAL_BUREAU_NAME = os.environ.get("PORTAL_BUREAU_NAME", "晋中市市场监督管理局")
+
+# The province's "lower amount" of a fine (较低数额罚款, DESIGN.md §3.2): penalties of only circulated criticism or
+# a fine at (or under) this amount are disclosed for the short period. Provinces differ in the amounts and in
+# whether the boundary is included (Shanghai: ≤ 5,000 / ≤ 50,000; Fujian, Guizhou: < 5,000 / < 50,000).
+DISCLOSURE_LOWER_AMOUNT_INDIVIDUAL = int(os.environ.get("DISCLOSURE_LOWER_AMOUNT_INDIVIDUAL", "5000"))
+DISCLOSURE_LOWER_AMOUNT_ORGANISATION = int(os.environ.get("DISCLOSURE_LOWER_AMOUNT_ORGANISATION", "50000"))
+DISCLOSURE_LOWER_AMOUNT_INCLUSIVE = env_bool("DISCLOSURE_LOWER_AMOUNT_INCLUSIVE", True)
+# Working days a party has to make a statement or ask for a hearing after a notice of intended serious listing.
+SERIOUS_LIST_STATEMENT_WORKING_DAYS = int(os.environ.get("SERIOUS_LIST_STATEMENT_WORKING_DAYS", "5"))

@@ -13,6 +13,7 @@ admin.site.index_title = "监管工作台"
 api_v1 = [
     path("", include("core.api_urls")),
     path("", include("enterprises.api_urls")),
+    path("", include("disclosure.api_urls")),
 ]
 
 urlpatterns = [
@@ -23,9 +24,11 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("api-auth/", include("rest_framework.urls")),
     path("healthz", healthz, name="healthz"),
-    path("disclosure/", include("disclosure.urls")),
+    path("", include("core.urls")),
     path("inspections/", include("inspections.urls")),
     path("portal/", include("repair.urls")),
     path("credit/", include("credit.urls")),
+    # The public credit record (/e/<USCC>/) and the public lists are disclosure's; they come before the registry's.
+    path("", include("disclosure.urls")),
     path("", include("enterprises.urls")),
 ]

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit_log, snapshot
-from core.models import AuditEvent, CalendarYear, Department, Job, OutboxMessage, User, WorkingDayOverride
+from core.models import AuditEvent, CalendarYear, Department, Job, JobRun, OutboxMessage, User, WorkingDayOverride
 from core.services import USER_AUDIT_FIELDS, user_sync_groups
 
 
@@ -110,3 +110,10 @@ class JobAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "kind", "status", "created_by", "progress_done", "progress_total", "finished_at"]
     list_filter = ["kind", "status"]
     readonly_fields = [f.name for f in Job._meta.fields]
+
+
+@admin.register(JobRun)
+class JobRunAdmin(ReadOnlyAdmin):
+    list_display = ["started_at", "name", "as_of", "status", "chunks_done", "counts", "finished_at", "source"]
+    list_filter = ["name", "status"]
+    readonly_fields = [f.name for f in JobRun._meta.fields]

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import models, transaction
+from django.db.models.fields.files import FieldFile
 
 from core.middleware import current_request_context
 from core.models import AuditEvent, User
@@ -18,6 +19,8 @@ def _jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
         return str(value)
+    if isinstance(value, FieldFile):
+        return value.name or ""
     if isinstance(value, models.Model):
         return value.pk
     if isinstance(value, list | tuple | set):

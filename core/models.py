@@ -221,3 +221,31 @@ class Job(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.get_status_display()})"
+
+
+class JobRun(BaseModel):
+    """One run of a nightly job: when, for which date, what it changed, how it ended (shown in the admin)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped: another run holds the lock")
+
+    name = models.CharField(_("job"), max_length=60, db_index=True)
+    as_of = models.DateField(_("as of"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    chunks_done = models.PositiveIntegerField(_("chunks done"), default=0)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    source = models.CharField(_("started by"), max_length=40, blank=True, help_text=_("beat, command, admin …"))
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("nightly job run")
+        verbose_name_plural = _("nightly job runs")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.as_of} ({self.get_status_display()})"

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_utils import EstimatedCountPaginator, ScopedAdmin
 from core.errors import ApplicationError
+from enterprises.exports import ADMIN_TO_FILTER, enterprise_export_start, filters_from_admin_params
 from enterprises.models import (
     AnnualReport,
     Commitment,
@@ -191,26 +194,35 @@ class EnterpriseAdmin(ScopedAdmin):
             self.save_formset(request, form, formset, change=change)
 
     def get_urls(self):
-        urls = super().get_urls()
-        try:
-            from enterprises.admin_import import import_view
-        except ImportError:  # pragma: no cover - during development only
-            return urls
+        from enterprises.admin_import import import_view
+
         custom = [
             path(
                 "import/",
                 self.admin_site.admin_view(lambda request: import_view(request, self)),
                 name="enterprises_enterprise_import",
-            )
+            ),
+            path("export/", self.admin_site.admin_view(self.export_view), name="enterprises_enterprise_export"),
         ]
-        return custom + urls
+        return custom + super().get_urls()
+
+    def export_view(self, request):
+        """Export exactly the filtered changelist to Excel, as a background job; then show its progress."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        params = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+        job = enterprise_export_start(actor=request.user, filters=filters_from_admin_params(params))
+        return redirect("core:job-detail", pk=job.pk)
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = extra_context or {}
-        try:
-            extra_context["import_url"] = reverse("admin:enterprises_enterprise_import")
-        except Exception:
-            extra_context["import_url"] = ""
+        extra_context = {
+            **(extra_context or {}),
+            "import_url": reverse("admin:enterprises_enterprise_import"),
+            "export_url": reverse("admin:enterprises_enterprise_export"),
+            "export_params": {k: v for k, v in request.GET.items() if k in ADMIN_TO_FILTER},
+        }
         return super().changelist_view(request, extra_context)
 
 

@@ -30,8 +30,13 @@ def _media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+# Data migrations whose rows the tests rely on (reloaded after a transactional test's flush).
+REFERENCE_DATA_MIGRATIONS = ["enterprises.migrations.0002_reference_data", "disclosure.migrations.0002_policies"]
+
+
 def _load_reference_data() -> None:
-    importlib.import_module("enterprises.migrations.0002_reference_data").load(apps, None)
+    for module in REFERENCE_DATA_MIGRATIONS:
+        importlib.import_module(module).load(apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,1 @@
+"""Business writes of disclosure, by subject: penalties, listings."""

@@ -1,0 +1,708 @@
+"""Loading validated rows: staging, whole-file checks (duplicates, references, scope), then the upsert.
+
+PostgreSQL (production, 10^6 rows): rows are COPYed into TEMP staging tables as they stream; duplicates, missing
+references and the diff against the registry are computed in SQL; changed rows are audited with one
+INSERT … SELECT (jsonb_build of the changed fields only) and written with INSERT … ON CONFLICT (uscc) DO UPDATE …
+WHERE something changed; new rows with one INSERT … SELECT under a table lock. Everything runs in the caller's
+transaction, so an error anywhere leaves the database as it was. Memory does not grow with the file.
+
+Elsewhere (SQLite, the demo default; small files): the same checks and the same results with the ORM.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from core.audit import audit_log, diff, snapshot
+from core.bulk import copy_rows
+from core.middleware import current_request_context
+from core.models import Job, User
+from enterprises.importing.columns import HeaderMap
+from enterprises.importing.result import KIND_ANNUAL_REPORTS, KIND_ENTERPRISES
+from enterprises.importing.sinks import ErrorSink, MemoryErrorSink, PostgresErrorSink
+from enterprises.importing.validate import ANNUAL_REPORT_RECORD, ENTERPRISE_RECORD, OPTIONAL_FIELDS, ReferenceData
+from enterprises.models import AnnualReport, Enterprise, RegistrationChange, search_fields
+from enterprises.services import TRACKED_CHANGES
+
+# The registry fields an import writes and audits (before/after of the changed ones only).
+AUDITED = (
+    "entity_type", "name", "former_names", "registration_number", "legal_representative",
+    "legal_representative_id_number", "address", "region_id", "industry_id", "industry_code", "registered_capital",
+    "registration_date", "status", "contact_phone", "contact_email",
+)  # fmt: skip
+REPORT_AUDITED = ("filed_on", "on_time")
+ACTION_ENTERPRISE_UPDATE = "enterprise.import_update"
+ACTION_REPORT_UPDATE = "annual_report.import_update"
+
+Staged = tuple[int, tuple | None, Any]  # (row number, record or None when the row is invalid, duplicate key)
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What whole-file checks and messages need: the tables' header maps and names, the reference data."""
+
+    headers: dict[int, HeaderMap]
+    sheet_names: list[str]
+    ref: ReferenceData
+
+    def column(self, sheet: int, key: str) -> str:
+        header = self.headers.get(sheet)
+        return header.name(key) if header is not None else key
+
+    def where(self, sheet: int, row: int, this_sheet: int) -> str:
+        if sheet != this_sheet and len(self.sheet_names) > 1:
+            return f"工作表「{self.sheet_names[sheet]}」第 {row} 行"
+        return f"第 {row} 行"
+
+
+def duplicate_uscc_message(first: str) -> str:
+    return f"统一社会信用代码重复：与{first}相同（同一文件中每个主体只能出现一次）"
+
+
+def duplicate_report_message(first: str) -> str:
+    return f"同一主体同一年度的年报重复：与{first}相同"
+
+
+MISSING_ENTERPRISE = "登记库中没有该统一社会信用代码的经营主体，本次导入的文件中也没有"
+
+
+def out_of_scope_message(ref: ReferenceData, region_id: str) -> str:
+    own = ref.county_names.get(ref.allowed_region or "", ref.allowed_region)
+    other = ref.county_names.get(region_id, region_id)
+    return f"该主体属于{other}，不在您的辖区（{own}），不能通过导入修改"
+
+
+def merge_former_names(existing: list[str], staged: list[str], old_name: str, new_name: str) -> list[str]:
+    """Former names after an import: the registry's, then the file's, then the old name if the name changed
+    (nothing is ever dropped). Mirrors the SQL in PostgresLoader exactly."""
+    if old_name == new_name and set(staged) <= set(existing):
+        return existing
+    extra = [old_name] if old_name != new_name else []
+    return list(dict.fromkeys([*existing, *staged, *extra]))
+
+
+def _actor_fields(actor: User | None) -> tuple[int | None, str]:
+    if actor is not None and actor.pk:
+        return actor.pk, actor.get_username()
+    return None, "system"
+
+
+class Loader:
+    """The interface of both loaders."""
+
+    sink: ErrorSink
+
+    def prepare(self) -> None:
+        raise NotImplementedError
+
+    def stage(self, kind: str, sheet: int, items: Iterable[Staged]) -> int:
+        raise NotImplementedError
+
+    def check(self, ctx: Context) -> None:
+        raise NotImplementedError
+
+    def apply(self, *, ctx: Context, actor: User | None, job: Job) -> dict[str, Counts]:
+        raise NotImplementedError
+
+    def cleanup(self) -> None:
+        """Drop what the import left in the session (nothing to do outside PostgreSQL)."""
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------------------------
+_ENT_STAGE_DDL = """
+CREATE TEMP TABLE imp_ent (
+    sheet int NOT NULL, row_no int NOT NULL, valid boolean NOT NULL, uscc varchar(18) NOT NULL,
+    entity_type varchar(12), name varchar(200), former_names jsonb, registration_number varchar(15),
+    legal_representative varchar(100), legal_representative_id_number varchar(18), address varchar(255),
+    region_id varchar(6), industry_id varchar(2), industry_code varchar(5), registered_capital numeric(16, 4),
+    registration_date date, status varchar(14), contact_phone varchar(30), contact_email varchar(254),
+    search_text text, name_grams jsonb
+) ON COMMIT DROP
+"""
+_AR_STAGE_DDL = """
+CREATE TEMP TABLE imp_ar (
+    sheet int NOT NULL, row_no int NOT NULL, valid boolean NOT NULL, uscc varchar(18) NOT NULL, year int NOT NULL,
+    filed_on date, on_time boolean
+) ON COMMIT DROP
+"""
+# From this many staged rows on, the load is treated as bulk (GIN maintenance deferred, see below).
+_BULK_ROWS = 20_000
+_TEMP_TABLES = ("imp_ent", "imp_ar", "imp_ent_plan", "imp_ar_plan", "imp_fix")
+
+# Former names merged in SQL exactly as merge_former_names() does in Python.
+_MERGED_FORMER = """
+CASE
+    WHEN e.id IS NULL THEN s.former_names
+    WHEN e.name = s.name AND s.former_names <@ e.former_names THEN e.former_names
+    ELSE (
+        SELECT coalesce(jsonb_agg(u.x ORDER BY u.o), '[]'::jsonb) FROM (
+            SELECT x, min(o) AS o FROM (
+                SELECT x, o FROM jsonb_array_elements_text(e.former_names) WITH ORDINALITY a(x, o)
+                UNION ALL
+                SELECT x, 1000000 + o FROM jsonb_array_elements_text(s.former_names) WITH ORDINALITY b(x, o)
+                UNION ALL
+                SELECT e.name, 2000000 WHERE e.name <> s.name
+            ) m GROUP BY x
+        ) u
+    )
+END
+"""
+
+
+_JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')
+
+
+def _json_strings(items: list[str], plain: bool) -> str:
+    """A JSON array of strings, built directly when they hold nothing JSON escapes (`plain`): json.dumps costs
+    ~2 µs a call, 4 s at 10^6 rows."""
+    if not items:
+        return "[]"
+    if plain:
+        return '["' + '","'.join(items) + '"]'
+    return json.dumps(items, ensure_ascii=False)
+
+
+def _json_value(column: str, prefix: str) -> str:
+    """The SQL for one field as audit JSON, formatted as core.audit's snapshot() does (numbers as strings)."""
+    if column == "registered_capital":
+        return f"to_jsonb({prefix}{column}::text)"
+    if column == "former_names":
+        return f"{prefix}{column}"
+    return f"to_jsonb({prefix}{column})"
+
+
+class PostgresLoader(Loader):
+    """Staging tables, set-based checks and a set-based upsert; memory does not grow with the file."""
+
+    def __init__(self, *, cap: int) -> None:
+        self.sink = PostgresErrorSink(cap=cap)
+        self.staged = {KIND_ENTERPRISES: 0, KIND_ANNUAL_REPORTS: 0}
+
+    def _execute(self, sql: str, params: Any = None) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+    def _fetchall(self, sql: str, params: Any = None) -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def _stream(self, sql: str, params: Any = None) -> Iterator[tuple]:
+        with connection.chunked_cursor() as cursor:  # a server-side cursor: results are fetched in chunks
+            cursor.execute(sql, params)
+            yield from cursor
+
+    def prepare(self) -> None:
+        self.cleanup()
+        self._execute(_ENT_STAGE_DDL)
+        self._execute(_AR_STAGE_DDL)
+        self.sink.create_table()
+
+    def cleanup(self) -> None:
+        self._execute(f"DROP TABLE IF EXISTS {', '.join(_TEMP_TABLES)}")
+
+    # Staging ----------------------------------------------------------------------------------------------------
+    def stage(self, kind: str, sheet: int, items: Iterable[Staged]) -> int:
+        if kind == KIND_ENTERPRISES:
+            columns = ["sheet", "row_no", "valid", *ENTERPRISE_RECORD]
+            rows = self._enterprise_rows(sheet, items)
+            table = "imp_ent"
+        else:
+            columns = ["sheet", "row_no", "valid", *ANNUAL_REPORT_RECORD]
+            rows = self._report_rows(sheet, items)
+            table = "imp_ar"
+        count = copy_rows(table, columns, rows)
+        self.staged[kind] += count
+        return count
+
+    @staticmethod
+    def _enterprise_rows(sheet: int, items: Iterable[Staged]) -> Iterator[tuple]:
+        blank = (None,) * (len(ENTERPRISE_RECORD) - 1)
+        for row_no, record, uscc in items:
+            if record is not None:
+                values = list(record)
+                # search_text holds every name: if it needs no JSON escaping, neither do names and bigrams.
+                plain = _JSON_ESCAPED.search(values[16]) is None
+                values[3] = _json_strings(values[3], plain)  # former_names
+                values[17] = _json_strings(values[17], plain)  # name_grams
+                yield (sheet, row_no, True, *values)
+            elif uscc is not None:
+                # An invalid row with a valid USCC is still staged: a later duplicate of it must be reported.
+                yield (sheet, row_no, False, uscc, *blank)
+
+    @staticmethod
+    def _report_rows(sheet: int, items: Iterable[Staged]) -> Iterator[tuple]:
+        for row_no, record, key in items:
+            if record is not None:
+                yield (sheet, row_no, True, *record)
+            elif key is not None:
+                yield (sheet, row_no, False, key[0], key[1], None, None)
+
+    # Whole-file checks ------------------------------------------------------------------------------------------
+    def check(self, ctx: Context) -> None:
+        self._execute("ANALYZE imp_ent")
+        self._execute("ANALYZE imp_ar")
+        sink = self.sink
+        for sheet, row, first_sheet, first_row in self._stream(
+            """
+            WITH d AS (SELECT uscc FROM imp_ent GROUP BY uscc HAVING count(*) > 1)
+            SELECT sheet, row_no, f_sheet, f_row FROM (
+                SELECT sheet, row_no, first_value(sheet) OVER w AS f_sheet, first_value(row_no) OVER w AS f_row,
+                       row_number() OVER w AS n
+                FROM imp_ent WHERE uscc IN (SELECT uscc FROM d)
+                WINDOW w AS (PARTITION BY uscc ORDER BY sheet, row_no)
+            ) x WHERE n > 1 ORDER BY sheet, row_no
+            """
+        ):
+            first = ctx.where(first_sheet, first_row, sheet)
+            sink.add(sheet, row, ctx.column(sheet, "uscc"), duplicate_uscc_message(first))
+        for sheet, row, first_sheet, first_row in self._stream(
+            """
+            WITH d AS (SELECT uscc, year FROM imp_ar GROUP BY uscc, year HAVING count(*) > 1)
+            SELECT sheet, row_no, f_sheet, f_row FROM (
+                SELECT sheet, row_no, first_value(sheet) OVER w AS f_sheet, first_value(row_no) OVER w AS f_row,
+                       row_number() OVER w AS n
+                FROM imp_ar WHERE (uscc, year) IN (SELECT uscc, year FROM d)
+                WINDOW w AS (PARTITION BY uscc, year ORDER BY sheet, row_no)
+            ) x WHERE n > 1 ORDER BY sheet, row_no
+            """
+        ):
+            first = ctx.where(first_sheet, first_row, sheet)
+            sink.add(sheet, row, ctx.column(sheet, "year"), duplicate_report_message(first))
+        for sheet, row in self._stream(
+            """
+            SELECT a.sheet, a.row_no FROM imp_ar a
+            WHERE a.valid
+              AND NOT EXISTS (SELECT 1 FROM enterprises_enterprise e WHERE e.uscc = a.uscc)
+              AND NOT EXISTS (SELECT 1 FROM imp_ent s WHERE s.uscc = a.uscc)
+            ORDER BY a.sheet, a.row_no
+            """
+        ):
+            sink.add(sheet, row, ctx.column(sheet, "uscc"), MISSING_ENTERPRISE)
+        if ctx.ref.allowed_region is not None:
+            for table in ("imp_ent", "imp_ar"):
+                for sheet, row, region_id in self._stream(
+                    f"""
+                    SELECT s.sheet, s.row_no, e.region_id FROM {table} s
+                    JOIN enterprises_enterprise e ON e.uscc = s.uscc
+                    WHERE e.region_id <> %s ORDER BY s.sheet, s.row_no
+                    """,
+                    [ctx.ref.allowed_region],
+                ):
+                    sink.add(sheet, row, ctx.column(sheet, "uscc"), out_of_scope_message(ctx.ref, region_id))
+
+    # Writing ----------------------------------------------------------------------------------------------------
+    def apply(self, *, ctx: Context, actor: User | None, job: Job) -> dict[str, Counts]:
+        counts: dict[str, Counts] = {}
+        now = timezone.now()
+        request = current_request_context()
+        actor_id, actor_label = _actor_fields(actor)
+        audit = {
+            "now": now,
+            "actor": actor_id,
+            "label": actor_label,
+            "ip": request.ip if request else None,
+            "source": request.source if request else "system",
+            "note": f"导入任务 #{job.pk}",
+        }
+        if self.staged[KIND_ENTERPRISES]:
+            counts[KIND_ENTERPRISES] = self._apply_enterprises(audit)
+        if self.staged[KIND_ANNUAL_REPORTS]:
+            counts[KIND_ANNUAL_REPORTS] = self._apply_reports(audit)
+        return counts
+
+    def _apply_enterprises(self, audit: dict[str, Any]) -> Counts:
+        # Serialise against other imports and registry edits while the diff is computed and written, so the
+        # audited "before" is what was really overwritten and "new" rows cannot appear meanwhile. Readers are
+        # not blocked.
+        self._execute("LOCK TABLE enterprises_enterprise IN SHARE ROW EXCLUSIVE MODE")
+        optional = set(OPTIONAL_FIELDS)
+        final = []
+        for column in AUDITED:
+            if column == "former_names":
+                final.append(f"{_MERGED_FORMER} AS former_names")
+            elif column in optional:
+                # Absent column (NULL in staging): keep the registry's value.
+                final.append(f"coalesce(s.{column}, e.{column}, '') AS {column}")
+            else:
+                final.append(f"s.{column}")
+        old = [f"e.{c} AS old_{c}" for c in AUDITED]
+        new_row = ", ".join(f"q.{c}" for c in AUDITED)
+        old_row = ", ".join(f"q.old_{c}" for c in AUDITED)
+        bulk = self.staged[KIND_ENTERPRISES] >= _BULK_ROWS
+        if bulk:
+            self._defer_gin_maintenance()
+        # Only the rows that change an existing entity are materialised: a first import of 10^6 new rows or a
+        # re-import of 10^6 unchanged ones builds an empty plan.
+        self._execute(
+            f"""
+            CREATE TEMP TABLE imp_ent_plan ON COMMIT DROP AS
+            SELECT q.* FROM (
+                SELECT s.sheet, s.row_no, s.uscc, e.id AS existing_id, {", ".join(final)},
+                       s.search_text, s.name_grams, s.former_names AS staged_former, {", ".join(old)}
+                FROM imp_ent s JOIN enterprises_enterprise e ON e.uscc = s.uscc
+            ) q
+            WHERE ROW({new_row}) IS DISTINCT FROM ROW({old_row})
+            """
+        )
+        self._refresh_search_fields()
+
+        pairs = ", ".join(f"('{c}', {_json_value(c, 'p.old_')}, {_json_value(c, 'p.')})" for c in AUDITED)
+        self._execute(
+            f"""
+            INSERT INTO core_auditevent (created_at, actor_id, actor_label, action, object_type, object_id,
+                                         object_repr, before, after, source_ip, source, note)
+            SELECT %(now)s, %(actor)s, %(label)s, %(action)s, 'enterprises.enterprise', p.existing_id::text,
+                   left(p.name || '（' || p.uscc || '）', 255), d.before, d.after, %(ip)s, %(source)s, %(note)s
+            FROM imp_ent_plan p CROSS JOIN LATERAL (
+                SELECT jsonb_object_agg(v.k, v.b) AS before, jsonb_object_agg(v.k, v.a) AS after
+                FROM (VALUES {pairs}) v(k, b, a) WHERE v.b IS DISTINCT FROM v.a
+            ) d
+            ORDER BY p.sheet, p.row_no
+            """,
+            {**audit, "action": ACTION_ENTERPRISE_UPDATE},
+        )
+        # The fields whose change is a registered change (变更登记), recorded as enterprises.services does.
+        tracked = ", ".join(
+            f"('{field}', p.old_{c}{'::text' if c == 'registered_capital' else ''}, "
+            f"p.{c}{'::text' if c == 'registered_capital' else ''})"
+            for c, field in TRACKED_CHANGES.items()
+        )
+        self._execute(
+            f"""
+            INSERT INTO enterprises_registrationchange (created_at, updated_at, enterprise_id, field, old_value,
+                                                        new_value, changed_on)
+            SELECT %(now)s, %(now)s, p.existing_id, v.f, left(coalesce(v.o, ''), 255), left(coalesce(v.n, ''), 255),
+                   %(today)s
+            FROM imp_ent_plan p CROSS JOIN LATERAL (VALUES {tracked}) v(f, o, n)
+            WHERE v.o IS DISTINCT FROM v.n
+            ORDER BY p.sheet, p.row_no
+            """,
+            {"now": audit["now"], "today": timezone.localdate()},
+        )
+        columns = [*AUDITED, "search_text", "name_grams"]
+        updated = self._rowcount(
+            f"""
+            INSERT INTO enterprises_enterprise AS e (created_at, updated_at, uscc, {", ".join(columns)},
+                                                    risk_class, risk_classified_at)
+            SELECT %(now)s, %(now)s, p.uscc, {", ".join(f"p.{c}" for c in columns)}, '', NULL
+            FROM imp_ent_plan p ORDER BY p.sheet, p.row_no
+            ON CONFLICT (uscc) DO UPDATE SET updated_at = EXCLUDED.updated_at,
+                {", ".join(f"{c} = EXCLUDED.{c}" for c in columns)}
+            WHERE ROW({", ".join(f"e.{c}" for c in AUDITED)}) IS DISTINCT FROM
+                  ROW({", ".join(f"EXCLUDED.{c}" for c in AUDITED)})
+            """,
+            {"now": audit["now"]},
+        )
+        # New entities: a plain INSERT (the table lock guarantees no one else inserts the same USCC meanwhile).
+        values = [
+            "s.former_names" if c == "former_names" else f"coalesce(s.{c}, '')" if c in optional else f"s.{c}"
+            for c in columns
+        ]
+        created = self._rowcount(
+            f"""
+            INSERT INTO enterprises_enterprise (created_at, updated_at, uscc, {", ".join(columns)},
+                                                risk_class, risk_classified_at)
+            SELECT %(now)s, %(now)s, s.uscc, {", ".join(values)}, '', NULL
+            FROM imp_ent s
+            WHERE NOT EXISTS (SELECT 1 FROM enterprises_enterprise e WHERE e.uscc = s.uscc)
+            """,
+            {"now": audit["now"]},
+        )
+        if bulk:
+            self._merge_gin_pending("enterprises_enterprise")
+        total = self.staged[KIND_ENTERPRISES]
+        return Counts(created=created, updated=updated, unchanged=total - created - updated)
+
+    def _defer_gin_maintenance(self) -> None:
+        """Let GIN entries (the trigram and bigram search indexes) pile up in their pending lists during the
+        load instead of being merged 4 MB at a time: merged once, in bulk, they cost about half as much
+        (measured at 10^6 rows: 87 s → 63 s). Transaction-local settings: nobody else is affected."""
+        self._execute("SET LOCAL gin_pending_list_limit = '2000MB'")
+        self._execute("SET LOCAL work_mem = '256MB'")
+        self._execute("SET LOCAL maintenance_work_mem = '512MB'")
+
+    def _merge_gin_pending(self, table: str) -> None:
+        """Merge the pending lists before commit, so searches never scan 10^6 pending entries. Allowed to the
+        index owner only (like VACUUM); otherwise autovacuum merges them soon after."""
+        for (index,) in self._fetchall(
+            """
+            SELECT c.oid::regclass::text FROM pg_index i
+            JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+            WHERE i.indrelid = %s::regclass AND a.amname = 'gin' AND pg_has_role(c.relowner, 'USAGE')
+            """,
+            [table],
+        ):
+            self._fetchall("SELECT gin_clean_pending_list(%s::regclass)", [index])
+
+    def _rowcount(self, sql: str, params: Any = None) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount
+
+    def _refresh_search_fields(self) -> None:
+        """Search columns were computed while streaming from the file's names; where merging kept former names
+        the file did not list, recompute them with the model's own function (changed rows only, streamed)."""
+        self._execute(
+            "CREATE TEMP TABLE imp_fix (sheet int, row_no int, search_text text, name_grams jsonb) ON COMMIT DROP"
+        )
+
+        def fixed() -> Iterator[tuple]:
+            for sheet, row, name, former in self._stream(
+                "SELECT sheet, row_no, name, former_names FROM imp_ent_plan "
+                "WHERE former_names IS DISTINCT FROM staged_former"
+            ):
+                if isinstance(former, str):  # Django's psycopg2 setup returns jsonb as text
+                    former = json.loads(former)
+                text, grams = search_fields(name, former)
+                yield sheet, row, text, json.dumps(grams, ensure_ascii=False)
+
+        if copy_rows("imp_fix", ["sheet", "row_no", "search_text", "name_grams"], fixed()):
+            self._execute(
+                "UPDATE imp_ent_plan p SET search_text = f.search_text, name_grams = f.name_grams "
+                "FROM imp_fix f WHERE p.sheet = f.sheet AND p.row_no = f.row_no"
+            )
+
+    def _apply_reports(self, audit: dict[str, Any]) -> Counts:
+        self._execute("LOCK TABLE enterprises_annualreport IN SHARE ROW EXCLUSIVE MODE")
+        self._execute(
+            """
+            CREATE TEMP TABLE imp_ar_plan ON COMMIT DROP AS
+            SELECT a.sheet, a.row_no, a.year, a.filed_on, a.on_time, e.id AS enterprise_id, r.id AS existing_id,
+                   r.filed_on AS old_filed_on, r.on_time AS old_on_time
+            FROM imp_ar a
+            JOIN enterprises_enterprise e ON e.uscc = a.uscc
+            JOIN enterprises_annualreport r ON r.enterprise_id = e.id AND r.year = a.year
+            WHERE (r.filed_on, r.on_time) IS DISTINCT FROM (a.filed_on, a.on_time)
+            """
+        )
+        pairs = ", ".join(f"('{c}', to_jsonb(p.old_{c}), to_jsonb(p.{c}))" for c in REPORT_AUDITED)
+        self._execute(
+            f"""
+            INSERT INTO core_auditevent (created_at, actor_id, actor_label, action, object_type, object_id,
+                                         object_repr, before, after, source_ip, source, note)
+            SELECT %(now)s, %(actor)s, %(label)s, %(action)s, 'enterprises.annualreport', p.existing_id::text,
+                   p.enterprise_id || ' ' || p.year, d.before, d.after, %(ip)s, %(source)s, %(note)s
+            FROM imp_ar_plan p CROSS JOIN LATERAL (
+                SELECT jsonb_object_agg(v.k, v.b) AS before, jsonb_object_agg(v.k, v.a) AS after
+                FROM (VALUES {pairs}) v(k, b, a) WHERE v.b IS DISTINCT FROM v.a
+            ) d
+            ORDER BY p.sheet, p.row_no
+            """,
+            {**audit, "action": ACTION_REPORT_UPDATE},
+        )
+        updated = self._rowcount(
+            """
+            INSERT INTO enterprises_annualreport AS r (created_at, updated_at, enterprise_id, year, filed_on, on_time)
+            SELECT %(now)s, %(now)s, p.enterprise_id, p.year, p.filed_on, p.on_time
+            FROM imp_ar_plan p ORDER BY p.sheet, p.row_no
+            ON CONFLICT (enterprise_id, year) DO UPDATE
+                SET updated_at = EXCLUDED.updated_at, filed_on = EXCLUDED.filed_on, on_time = EXCLUDED.on_time
+            WHERE (r.filed_on, r.on_time) IS DISTINCT FROM (EXCLUDED.filed_on, EXCLUDED.on_time)
+            """,
+            {"now": audit["now"]},
+        )
+        created = self._rowcount(
+            """
+            INSERT INTO enterprises_annualreport (created_at, updated_at, enterprise_id, year, filed_on, on_time)
+            SELECT %(now)s, %(now)s, e.id, a.year, a.filed_on, a.on_time
+            FROM imp_ar a JOIN enterprises_enterprise e ON e.uscc = a.uscc
+            WHERE NOT EXISTS (
+                SELECT 1 FROM enterprises_annualreport r WHERE r.enterprise_id = e.id AND r.year = a.year
+            )
+            """,
+            {"now": audit["now"]},
+        )
+        total = self.staged[KIND_ANNUAL_REPORTS]
+        return Counts(created=created, updated=updated, unchanged=total - created - updated)
+
+
+# --- Portable (ORM) -----------------------------------------------------------------------------------------------
+_CHUNK = 500
+
+
+class OrmLoader(Loader):
+    """The same checks and results through the ORM, for SQLite (the demo) and small files: rows are kept in
+    memory, so use PostgreSQL for large imports."""
+
+    def __init__(self, *, cap: int) -> None:
+        self.sink = MemoryErrorSink(cap=cap)
+        # (sheet, row, record or None, key)
+        self.enterprises: list[tuple[int, int, tuple | None, Any]] = []
+        self.reports: list[tuple[int, int, tuple | None, Any]] = []
+
+    def prepare(self) -> None:
+        pass
+
+    def stage(self, kind: str, sheet: int, items: Iterable[Staged]) -> int:
+        target = self.enterprises if kind == KIND_ENTERPRISES else self.reports
+        before = len(target)
+        target.extend((sheet, row_no, record, key) for row_no, record, key in items if key is not None)
+        return len(target) - before
+
+    def check(self, ctx: Context) -> None:
+        sink = self.sink
+        first_seen: dict[Any, tuple[int, int]] = {}
+        for sheet, row, _record, uscc in sorted(self.enterprises, key=lambda item: item[:2]):
+            if uscc in first_seen:
+                first = ctx.where(*first_seen[uscc], sheet)
+                sink.add(sheet, row, ctx.column(sheet, "uscc"), duplicate_uscc_message(first))
+            else:
+                first_seen[uscc] = (sheet, row)
+        in_file = set(first_seen)
+        first_seen = {}
+        for sheet, row, _record, key in sorted(self.reports, key=lambda item: item[:2]):
+            if key in first_seen:
+                first = ctx.where(*first_seen[key], sheet)
+                sink.add(sheet, row, ctx.column(sheet, "year"), duplicate_report_message(first))
+            else:
+                first_seen[key] = (sheet, row)
+        codes = {key[0] for key in first_seen} | in_file
+        regions = self._regions(codes)
+        for sheet, row, record, key in self.reports:
+            if record is not None and key[0] not in regions and key[0] not in in_file:
+                sink.add(sheet, row, ctx.column(sheet, "uscc"), MISSING_ENTERPRISE)
+        allowed = ctx.ref.allowed_region
+        if allowed is not None:
+            for sheet, row, _record, key in [*self.enterprises, *self.reports]:
+                uscc = key if isinstance(key, str) else key[0]
+                region_id = regions.get(uscc)
+                if region_id is not None and region_id != allowed:
+                    sink.add(sheet, row, ctx.column(sheet, "uscc"), out_of_scope_message(ctx.ref, region_id))
+
+    @staticmethod
+    def _regions(codes: set[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        ordered = sorted(codes)
+        for start in range(0, len(ordered), _CHUNK):
+            chunk = ordered[start : start + _CHUNK]
+            found.update(Enterprise.objects.filter(uscc__in=chunk).values_list("uscc", "region_id"))
+        return found
+
+    def apply(self, *, ctx: Context, actor: User | None, job: Job) -> dict[str, Counts]:
+        counts: dict[str, Counts] = {}
+        note = f"导入任务 #{job.pk}"
+        if self.enterprises:
+            counts[KIND_ENTERPRISES] = self._apply_enterprises(actor, note)
+        if self.reports:
+            counts[KIND_ANNUAL_REPORTS] = self._apply_reports(actor, note)
+        return counts
+
+    def _apply_enterprises(self, actor: User | None, note: str) -> Counts:
+        counts = Counts()
+        rows = sorted(self.enterprises, key=lambda item: item[:2])
+        today = timezone.localdate()
+        for start in range(0, len(rows), _CHUNK):
+            chunk = [dict(zip(ENTERPRISE_RECORD, item[2], strict=True)) for item in rows[start : start + _CHUNK]]
+            existing = Enterprise.objects.select_for_update().in_bulk([r["uscc"] for r in chunk], field_name="uscc")
+            new: list[Enterprise] = []
+            for record in chunk:
+                current = existing.get(record["uscc"])
+                if current is None:
+                    new.append(self._new_enterprise(record))
+                    continue
+                before = snapshot(current, AUDITED)
+                old_name = current.name
+                for column in AUDITED:
+                    value = record[column]
+                    if column == "former_names":
+                        value = merge_former_names(current.former_names, value, old_name, record["name"])
+                    elif column in OPTIONAL_FIELDS and value is None:
+                        continue
+                    setattr(current, column, value)
+                old, changed = diff(before, snapshot(current, AUDITED))
+                if not changed:
+                    counts.unchanged += 1
+                    continue
+                current.save()  # recomputes search_text and name_grams
+                RegistrationChange.objects.bulk_create(
+                    RegistrationChange(
+                        enterprise=current,
+                        field=field,
+                        old_value=str(old[name] or "")[:255],
+                        new_value=str(changed[name] or "")[:255],
+                        changed_on=today,
+                    )
+                    for name, field in TRACKED_CHANGES.items()
+                    if name in changed
+                )
+                audit_log(
+                    actor=actor, action=ACTION_ENTERPRISE_UPDATE, obj=current, before=old, after=changed, note=note
+                )
+                counts.updated += 1
+            Enterprise.objects.bulk_create(new)
+            counts.created += len(new)
+        return counts
+
+    @staticmethod
+    def _new_enterprise(record: dict[str, Any]) -> Enterprise:
+        fields = {k: v for k, v in record.items() if k not in ("search_text", "name_grams")}
+        for column in OPTIONAL_FIELDS:
+            if fields[column] is None:
+                fields[column] = ""
+        enterprise = Enterprise(**fields)
+        # bulk_create skips save(): fill the search columns the way save() would.
+        enterprise.search_text, enterprise.name_grams = search_fields(enterprise.name, enterprise.former_names)
+        return enterprise
+
+    def _apply_reports(self, actor: User | None, note: str) -> Counts:
+        counts = Counts()
+        rows = sorted(self.reports, key=lambda item: item[:2])
+        for start in range(0, len(rows), _CHUNK):
+            chunk = [dict(zip(ANNUAL_REPORT_RECORD, item[2], strict=True)) for item in rows[start : start + _CHUNK]]
+            ids = dict(Enterprise.objects.filter(uscc__in={r["uscc"] for r in chunk}).values_list("uscc", "id"))
+            existing = {
+                (r.enterprise_id, r.year): r
+                for r in AnnualReport.objects.select_for_update().filter(enterprise_id__in=ids.values())
+            }
+            new: list[AnnualReport] = []
+            for record in chunk:
+                enterprise_id = ids[record["uscc"]]
+                current = existing.get((enterprise_id, record["year"]))
+                if current is None:
+                    new.append(
+                        AnnualReport(
+                            enterprise_id=enterprise_id,
+                            year=record["year"],
+                            filed_on=record["filed_on"],
+                            on_time=record["on_time"],
+                        )
+                    )
+                    continue
+                before = snapshot(current, REPORT_AUDITED)
+                current.filed_on = record["filed_on"]
+                current.on_time = record["on_time"]
+                old, changed = diff(before, snapshot(current, REPORT_AUDITED))
+                if not changed:
+                    counts.unchanged += 1
+                    continue
+                current.save()
+                audit_log(actor=actor, action=ACTION_REPORT_UPDATE, obj=current, before=old, after=changed, note=note)
+                counts.updated += 1
+            AnnualReport.objects.bulk_create(new)
+            counts.created += len(new)
+        return counts
+
+
+def loader_for_connection(*, cap: int) -> Loader:
+    """The set-based loader on PostgreSQL, the portable one elsewhere."""
+    if connection.vendor == "postgresql":
+        return PostgresLoader(cap=cap)
+    return OrmLoader(cap=cap)
