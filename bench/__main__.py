@@ -26,6 +26,7 @@ MODULES = [
     "bench.bench_seed",  # the population: always runs, even with --only (recorded only when selected)
     "bench.bench_search",
     "bench.bench_lists",
+    "bench.bench_disclosure",  # the nightly jobs of issue 3 (writes disclosure records)
     "bench.bench_import",  # writes 10^6 more rows: after the read-only benchmarks
 ]
 DEFAULT_OUTPUT = BASE_DIR / "bench" / "results.json"

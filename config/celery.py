@@ -29,4 +29,7 @@ def _make_broker_folders(sender: Celery, **kwargs: object) -> None:
 app.conf.beat_schedule = {
     "outbox-deliver": {"task": "core.tasks.outbox_deliver", "schedule": 60.0},
     "heartbeat": {"task": "core.tasks.heartbeat", "schedule": crontab(minute="*/5")},
+    # The disclosure jobs, in order (policy review, disclosure expiry, annual-report listing, 3-year reminders and
+    # escalation, serious-list and restriction expiry); one failing job does not stop the others.
+    "disclosure-nightly": {"task": "disclosure.tasks.nightly", "schedule": crontab(hour=1, minute=30)},
 }

@@ -36,10 +36,11 @@ from enterprises.selectors import CANDIDATE_LIMIT, SearchKind, SearchQuery, ente
 
 M = TypeVar("M", bound=Model)
 
-# Rows per page of the public lists, and how far the "N records" figure counts exactly (DESIGN.md §4: no exact
-# COUNT(*) over 10^5 listings on every page view; above the cap the page says "more than 10,000").
+# Rows per page of the public lists, and how far the "N entries" figure of a first page counts exactly (DESIGN.md
+# §4: no exact COUNT(*) over 10^5 listings on every view; counting 10^4 rows cost ~27 ms at 10^5 listings, 10^3 a
+# tenth of it; above the cap the page says "more than 1,000" — enough to tell a user to narrow the search).
 LIST_PAGE_SIZE = 20
-LIST_COUNT_CAP = 10_000
+LIST_COUNT_CAP = 1_000
 # How many entities matching a name fragment are ranked on a list page (the registry search's cap).
 SEARCH_CANDIDATES = CANDIDATE_LIMIT
 
@@ -474,20 +475,20 @@ class Cursor:
 
 @dataclass(frozen=True)
 class ListPage(Generic[M]):
-    """One page of a public list: its rows, cursors to the neighbouring pages, and a count capped at
-    LIST_COUNT_CAP (`count_is_exact` False above it)."""
+    """One page of a public list: its rows, cursors to the neighbouring pages, and on the first page the count of
+    the whole list capped at LIST_COUNT_CAP (`count_is_exact` False above it; None on the other pages)."""
 
     rows: list[M]
     next_cursor: str = ""
     previous_cursor: str = ""
-    count: int = 0
+    count: int | None = None
     count_is_exact: bool = True
 
 
 def list_page(queryset: QuerySet[M], *, cursor: Cursor | None, size: int = LIST_PAGE_SIZE) -> ListPage[M]:
     """A page of a (decided_on, id)-descending list of listings by keyset ("next page" links, no OFFSET), so the
-    5,000th page costs what the first does; the capped count of the whole filtered list; and the rows' entities
-    (3 queries)."""
+    5,000th page costs what the first does; on the first page the capped count of the whole filtered list; and the
+    rows' entities (3 queries at most)."""
     if cursor is None:
         rows = list(queryset[: size + 1])
         has_next, has_previous = len(rows) > size, False
@@ -504,7 +505,7 @@ def list_page(queryset: QuerySet[M], *, cursor: Cursor | None, size: int = LIST_
         rows = list(reverse[: size + 1])
         has_next, has_previous = True, len(rows) > size
         rows = rows[:size][::-1]
-    capped = queryset.order_by()[: LIST_COUNT_CAP + 1].count()
+    capped = queryset.order_by()[: LIST_COUNT_CAP + 1].count() if cursor is None else None
     # The entities of the page's rows, with what a list row shows of them, in one query.
     entities = (
         Enterprise.objects.select_related("region")
@@ -521,6 +522,6 @@ def list_page(queryset: QuerySet[M], *, cursor: Cursor | None, size: int = LIST_
         rows=rows,
         next_cursor=key(rows[-1]) if rows and has_next else "",
         previous_cursor=key(rows[0]) if rows and has_previous else "",
-        count=min(capped, LIST_COUNT_CAP),
-        count_is_exact=capped <= LIST_COUNT_CAP,
+        count=None if capped is None else min(capped, LIST_COUNT_CAP),
+        count_is_exact=capped is None or capped <= LIST_COUNT_CAP,
     )

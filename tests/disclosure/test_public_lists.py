@@ -239,8 +239,14 @@ def test_the_count_is_capped(client, monkeypatch):
     monkeypatch.setattr(selectors, "LIST_COUNT_CAP", 3)
     for i in range(5):
         _listed(f"晋中计数{i}号商贸有限公司")
-    page = selectors.list_page(selectors.abnormal_list(on=TODAY).queryset, cursor=None)
-    assert (page.count, page.count_is_exact, len(page.rows)) == (3, False, 5)
+    queryset = selectors.abnormal_list(on=TODAY).queryset
+    page = selectors.list_page(queryset, cursor=None, size=2)
+    assert (page.count, page.count_is_exact, len(page.rows)) == (3, False, 2)
+    # Pages after the first are not counted again.
+    later = selectors.list_page(queryset, cursor=selectors.Cursor.decode(page.next_cursor, forward=True), size=2)
+    assert (later.count, len(later.rows)) == (None, 2)
+    assert 'class="result-count"' not in _get(client, "/abnormal/", after=page.next_cursor)
+    assert 'class="result-count"' in _get(client, "/abnormal/")
 
 
 def test_the_list_pages_need_a_bounded_number_of_queries(client):
