@@ -4,7 +4,9 @@ A step does ONE chunk of work in the transaction run_job opens and returns its c
 left. It selects its chunk with the very predicate its change removes ("disclosed, not ended, last day before the
 run date"), ordered by id, with `FOR UPDATE SKIP LOCKED` on PostgreSQL: a rerun after a killed worker finds exactly
 what is left, and running a finished job again finds nothing (idempotent by construction). Each step object also
-remembers the last id it handled (keyset), only so that one run never rescans what it already passed.
+remembers the last id it handled (keyset), only so that one run never rescans what it already passed. Where an
+anti-join decides the work (missing reports, entries without a procedure), the exclusions are computed per chunk
+over the chunk's own ids, so no chunk costs more than the first at 10^6 rows (docs/SCALING.md).
 
 Writes are set-based: one UPDATE (or INSERT … SELECT) per chunk and its audit events in one INSERT, never a Python
 loop of save() calls. The only Python per row is where a rule must be computed in Python (the policy review, the
@@ -27,6 +29,7 @@ The jobs, in the order the nightly task runs them:
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -47,6 +50,7 @@ from disclosure.models import AbnormalListing, DisclosurePolicy, Penalty, Restri
 from disclosure.policies import PenaltyFacts, add_months, decide
 from disclosure.services.listings import (
     ABNORMAL_AUDIT_FIELDS,
+    ENTITY_RESTRICTIONS,
     SERIOUS_AUDIT_FIELDS,
     listing_deadline_warning,
 )
@@ -54,16 +58,14 @@ from enterprises.models import AnnualReport, Enterprise, Region
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CHUNK_SIZE = 2000
+DEFAULT_CHUNK_SIZE = 5000
 
 # The PostgreSQL statements (unnest, UPDATE … RETURNING, INSERT … SELECT). Tests switch this off to run the
 # portable path (what the SQLite demo uses) against PostgreSQL and compare the two.
 USE_POSTGRES_SQL = True
 
 # The decisions read as the single-record services in disclosure.services.listings write them: the same texts
-# (disclosure.texts), offices, document types and audit snapshots. Where a job differs, its docstring says why.
-from disclosure.services.listings import ENTITY_RESTRICTIONS  # noqa: E402  (the entity restrictions of a listing)
-
+# (disclosure.texts), offices, document types, audit actions and snapshots. Where a job differs, it says why.
 SERIOUS_LISTING_MONTHS = 36
 ABNORMAL_ESCALATION_MONTHS = 36
 REMINDER_DAYS_BEFORE = 60
@@ -126,10 +128,18 @@ def _sql_type(field: models.Field) -> str:
     return target.db_type(connection)
 
 
-def _prep(field: models.Field, value: Any) -> Any:
-    if isinstance(value, str):
-        value = str(value)  # a TextChoices member as its plain value
-    return field.get_db_prep_save(value, connection)
+def _converter(field: models.Field) -> Callable[[Any], Any]:
+    """How a value of `field` goes into a parameter array: the plain values the jobs hold (int, str, date, bool,
+    None) go as they are (psycopg2 adapts them; Django's per-value get_db_prep_save costs ~10 µs a value, seconds
+    per run at 10^6); a TextChoices member as its string; JSON as its text."""
+    if isinstance(field, models.JSONField):
+        return lambda value: None if value is None else json.dumps(value, ensure_ascii=False)
+    return lambda value: str(value) if isinstance(value, str) and type(value) is not str else value
+
+
+def _array(field: models.Field, values: Iterable[Any]) -> list[Any]:
+    convert = _converter(field)
+    return [convert(value) for value in values]
 
 
 def update_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> int:
@@ -141,7 +151,7 @@ def update_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]], fi
     if _postgres():
         columns = [meta.get_field(name) for name in fields]
         arrays = [[row["id"] for row in rows]] + [
-            [_prep(f, row[name]) for row in rows] for name, f in zip(fields, columns, strict=True)
+            _array(f, (row[name] for row in rows)) for name, f in zip(fields, columns, strict=True)
         ]
         types = ["bigint"] + [_sql_type(f) for f in columns]
         names = ["id"] + [f.column for f in columns]
@@ -187,12 +197,12 @@ def insert_rows(
     fields = [meta.get_field(name) for name in given]
     rest = [f for f in meta.concrete_fields if f.name not in given and f.attname not in given and not f.primary_key]
     select = [f"v.{_quote(f.column)}" for f in fields]
-    arrays = [[_prep(f, row[name]) for row in rows] for name, f in zip(given, fields, strict=True)]
+    arrays = [_array(f, (row[name] for row in rows)) for name, f in zip(given, fields, strict=True)]
     constants: list[Any] = []
     for f in rest:
         value = now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) else f.get_default()
         select.append(f"%s::{_sql_type(f)}")
-        constants.append(_prep(f, value))
+        constants.append(_array(f, [value])[0])
     unnest = ", ".join(f"%s::{_sql_type(f)}[]" for f in fields)
     columns = ", ".join(_quote(f.column) for f in [*fields, *rest])
     sql = (
@@ -208,14 +218,36 @@ def insert_rows(
 
 
 def _json_ready(value: Any) -> Any:
-    """Audit payload values as core.audit writes them: dates as ISO strings, containers recursively."""
+    """Audit payload values as core.audit writes them: dates as ISO strings, TextChoices as strings, containers
+    recursively. (The common case, a flat snapshot, is converted without a call per value: ~10^5 events a run.)"""
+    if type(value) is dict:
+        return {
+            key: item
+            if item is None or type(item) in (str, int, bool)
+            else item.isoformat()
+            if isinstance(item, dt.date)
+            else _json_ready(item)
+            for key, item in value.items()
+        }
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, list | tuple):
         return [_json_ready(v) for v in value]
     if isinstance(value, Mapping):
         return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, str) and type(value) is not str:
+        return str(value)  # a TextChoices member
     return value
+
+
+_AUDIT_SQL = """
+INSERT INTO core_auditevent
+       (created_at, actor_id, actor_label, action, object_type, object_id, object_repr, before, after, source_ip,
+        source, note)
+SELECT %s, NULL, 'system', %s, %s, v.object_id, v.object_repr, v.before::jsonb, v.after::jsonb, NULL, %s, v.note
+  FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) AS v(object_id, object_repr, before, after,
+                                                                             note)
+"""
 
 
 def audit_many(
@@ -225,28 +257,63 @@ def audit_many(
     events: Iterable[tuple[Any, ...]],
     note: str = "",
 ) -> int:
-    """Append one audit event per (object id, repr, before, after[, note]) in one INSERT (the job's transaction)."""
+    """Append one audit event per (object id, repr, before, after[, note]) in one INSERT (the job's transaction),
+    as core.audit.audit_log writes one: no actor ("system"), the source of the run (command or task)."""
     now = timezone.now()
     source = _audit_source()
-    objects = [
-        AuditEvent(
-            created_at=now,
-            actor=None,
-            actor_label="system",
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            object_repr=(repr_ or "")[:255],
-            before=_json_ready(before) if before is not None else None,
-            after=_json_ready(after) if after is not None else None,
-            source_ip=None,
-            source=source,
-            note=own_note[0] if own_note else note,
+    rows = [
+        (
+            str(object_id),
+            (repr_ or "")[:255],
+            None if before is None else _json_ready(before),
+            None if after is None else _json_ready(after),
+            own_note[0] if own_note else note,
         )
         for object_id, repr_, before, after, *own_note in events
     ]
-    AuditEvent.objects.bulk_create(objects, batch_size=1000)
-    return len(objects)
+    if not rows:
+        return 0
+    if _postgres():
+        # Straight to the table (the payloads serialised once here): bulk_create's per-field preparation of
+        # two JSON columns cost more than the statement itself.
+        def text(value: Any) -> str | None:
+            return None if value is None else json.dumps(value, ensure_ascii=False)
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _AUDIT_SQL,
+                [
+                    now,
+                    action,
+                    object_type,
+                    source,
+                    [r[0] for r in rows],
+                    [r[1] for r in rows],
+                    [text(r[2]) for r in rows],
+                    [text(r[3]) for r in rows],
+                    [r[4] for r in rows],
+                ],
+            )
+        return len(rows)
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                created_at=now,
+                actor_label="system",
+                action=action,
+                object_type=object_type,
+                object_id=object_id,
+                object_repr=repr_,
+                before=before,
+                after=after,
+                source=source,
+                note=event_note,
+            )
+            for object_id, repr_, before, after, event_note in rows
+        ],
+        batch_size=1000,
+    )
+    return len(rows)
 
 
 @dataclass(frozen=True)
@@ -486,11 +553,25 @@ class ListMissingAnnualReports(ChunkStep):
 
     name = "list_missing_annual_reports"
 
-    # Entities scanned per window: a window's candidates are found with three index range scans (entities,
-    # reports, listings of the id range) and a set difference in Python. Anti-joins in one statement were planned
-    # as merge joins that rescan the report index from the start on every chunk, or as nested loops over the
-    # listings inserted during the run (stale estimates): quadratic at 10^6 entities.
+    # Entities scanned per window. A window's candidates are the set difference (EXCEPT) of three index range
+    # scans over the same id range — owing entities, the year's reports, the year's listings — so every chunk
+    # costs the same at 10^6 entities. (As NOT EXISTS anti-joins over the whole tables the planner chose a merge
+    # join that rescans the report index from its start on every chunk, or a nested loop over the listings the
+    # run inserts, planned on stale estimates: quadratic.)
     WINDOW_PER_CHUNK = 10
+    OWING_SQL = """
+        SELECT e.id, e.region_id, e.entity_type FROM {enterprise} e
+         WHERE e.id IN (
+               SELECT id FROM {enterprise}
+                WHERE id > %s AND id <= %s AND status IN (%s, %s) AND registration_date <= %s
+               EXCEPT
+               SELECT enterprise_id FROM {report} WHERE enterprise_id > %s AND enterprise_id <= %s AND year = %s
+               EXCEPT
+               SELECT enterprise_id FROM {listing}
+                WHERE enterprise_id > %s AND enterprise_id <= %s AND reason = %s AND year = %s)
+         ORDER BY e.id
+         LIMIT %s
+    """
 
     def __init__(self, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
         super().__init__(chunk_size)
@@ -511,20 +592,25 @@ class ListMissingAnnualReports(ChunkStep):
         if self.max_id is None:
             self.max_id = Enterprise.objects.order_by("-id").values_list("id", flat=True).first() or 0
         window = self.chunk_size * self.WINDOW_PER_CHUNK
+        sql = self.OWING_SQL.format(
+            enterprise=_quote(Enterprise._meta.db_table),
+            report=_quote(AnnualReport._meta.db_table),
+            listing=_quote(AbnormalListing._meta.db_table),
+        )
         while self.after_id < self.max_id:
-            upper = min(self.after_id + window, self.max_id)
-            owing = list(
-                Enterprise.objects.filter(
-                    id__gt=self.after_id,
-                    id__lte=upper,
-                    status__in=[Enterprise.Status.OPERATING, Enterprise.Status.SUSPENDED],
-                    registration_date__lte=dt.date(year, 12, 31),
+            low, upper = self.after_id, min(self.after_id + window, self.max_id)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    sql,
+                    [
+                        *(low, upper, Enterprise.Status.OPERATING.value, Enterprise.Status.SUSPENDED.value),
+                        dt.date(year, 12, 31),
+                        *(low, upper, year),
+                        *(low, upper, AbnormalListing.Reason.ANNUAL_REPORT.value, year),
+                        self.chunk_size,
+                    ],
                 )
-                .order_by("id")
-                .values_list("id", "region_id", "entity_type")
-            )
-            done = self._filed_or_listed(year, Q(enterprise_id__gt=self.after_id, enterprise_id__lte=upper))
-            candidates = [row for row in owing if row[0] not in done][: self.chunk_size]
+                candidates = [tuple(row) for row in cursor.fetchall()]
             self.after_id = candidates[-1][0] if len(candidates) == self.chunk_size else upper
             if not candidates:
                 continue

@@ -2,8 +2,8 @@
 
 The entity page is the registry's (enterprises.views.entity_page: registration facts through its whitelist, the
 400/404 pages, the canonical redirect) with the credit-record sections filled from disclosure.selectors. Templates
-receive display rows built here from an explicit list of fields, never model instances: a field added to a model
-later cannot reach the public by accident.
+receive values holding an explicit list of fields (the selectors' Public* records, the rows built here), never model
+instances: a field added to a model later cannot reach the public by accident.
 """
 
 from __future__ import annotations

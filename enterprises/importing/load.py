@@ -144,7 +144,9 @@ CREATE TEMP TABLE imp_ar (
 """
 # From this many staged rows on, the load is treated as bulk (GIN maintenance deferred, see below).
 _BULK_ROWS = 20_000
-_TEMP_TABLES = ("imp_ent", "imp_ar", "imp_ent_plan", "imp_ar_plan", "imp_fix")
+_TEMP_TABLES = ("imp_ent", "imp_ar", "imp_ent_plan", "imp_ar_plan", "imp_fix", "imp_ent_new", "imp_ar_new")
+# Transaction-local planner and memory settings of a bulk load, reset when the import's work is done.
+_BULK_SETTINGS = ("enable_nestloop", "gin_pending_list_limit", "work_mem", "maintenance_work_mem")
 
 # Former names merged in SQL exactly as merge_former_names() does in Python.
 _MERGED_FORMER = """
@@ -217,6 +219,8 @@ class PostgresLoader(Loader):
 
     def cleanup(self) -> None:
         self._execute(f"DROP TABLE IF EXISTS {', '.join(_TEMP_TABLES)}")
+        for setting in _BULK_SETTINGS:
+            self._execute(f"SET LOCAL {setting} TO DEFAULT")
 
     # Staging ----------------------------------------------------------------------------------------------------
     def stage(self, kind: str, sheet: int, items: Iterable[Staged]) -> int:
@@ -259,6 +263,10 @@ class PostgresLoader(Loader):
     def check(self, ctx: Context) -> None:
         self._execute("ANALYZE imp_ent")
         self._execute("ANALYZE imp_ar")
+        if sum(self.staged.values()) >= _BULK_ROWS:
+            # Joins of 10^4–10^6 staged rows with the registry should hash; a nested loop chosen on stale
+            # statistics of the registry (e.g. just after a mass delete) would scan it once per staged row.
+            self._execute("SET LOCAL enable_nestloop = off")
         sink = self.sink
         for sheet, row, first_sheet, first_row in self._stream(
             """
@@ -346,6 +354,16 @@ class PostgresLoader(Loader):
         old = [f"e.{c} AS old_{c}" for c in AUDITED]
         new_row = ", ".join(f"q.{c}" for c in AUDITED)
         old_row = ", ".join(f"q.old_{c}" for c in AUDITED)
+        # Which rows are new, decided before anything is inserted: an INSERT whose NOT EXISTS reads the table
+        # it is filling can degrade to rescanning its own growing output (seen with stale statistics: 40 min).
+        self._execute(
+            """
+            CREATE TEMP TABLE imp_ent_new ON COMMIT DROP AS
+            SELECT s.uscc FROM imp_ent s
+            WHERE NOT EXISTS (SELECT 1 FROM enterprises_enterprise e WHERE e.uscc = s.uscc)
+            """
+        )
+        self._execute("ANALYZE imp_ent_new")
         bulk = self.staged[KIND_ENTERPRISES] >= _BULK_ROWS
         if bulk:
             self._defer_gin_maintenance()
@@ -421,8 +439,7 @@ class PostgresLoader(Loader):
             INSERT INTO enterprises_enterprise (created_at, updated_at, uscc, {", ".join(columns)},
                                                 risk_class, risk_classified_at)
             SELECT %(now)s, %(now)s, s.uscc, {", ".join(values)}, '', NULL
-            FROM imp_ent s
-            WHERE NOT EXISTS (SELECT 1 FROM enterprises_enterprise e WHERE e.uscc = s.uscc)
+            FROM imp_ent s JOIN imp_ent_new n ON n.uscc = s.uscc
             """,
             {"now": audit["now"]},
         )
@@ -519,14 +536,20 @@ class PostgresLoader(Loader):
             """,
             {"now": audit["now"]},
         )
-        created = self._rowcount(
+        self._execute(
             """
-            INSERT INTO enterprises_annualreport (created_at, updated_at, enterprise_id, year, filed_on, on_time)
-            SELECT %(now)s, %(now)s, e.id, a.year, a.filed_on, a.on_time
+            CREATE TEMP TABLE imp_ar_new ON COMMIT DROP AS
+            SELECT e.id AS enterprise_id, a.year, a.filed_on, a.on_time
             FROM imp_ar a JOIN enterprises_enterprise e ON e.uscc = a.uscc
             WHERE NOT EXISTS (
                 SELECT 1 FROM enterprises_annualreport r WHERE r.enterprise_id = e.id AND r.year = a.year
             )
+            """
+        )
+        created = self._rowcount(
+            """
+            INSERT INTO enterprises_annualreport (created_at, updated_at, enterprise_id, year, filed_on, on_time)
+            SELECT %(now)s, %(now)s, n.enterprise_id, n.year, n.filed_on, n.on_time FROM imp_ar_new n
             """,
             {"now": audit["now"]},
         )

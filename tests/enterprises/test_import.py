@@ -13,6 +13,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from stdnum.cn import uscc as stdnum_uscc
@@ -271,6 +272,34 @@ def test_it_keeps_registry_values_of_columns_the_file_does_not_have(tmp_path, lo
     event = AuditEvent.objects.get(action="enterprise.import_update")
     assert event.before == {"legal_representative": "张三"}
     assert event.after == {"legal_representative": "赵六"}
+
+
+@pytest.mark.django_db
+def test_it_takes_the_bulk_path_and_restores_the_session_settings(tmp_path, monkeypatch):
+    monkeypatch.setattr("enterprises.importing.load._BULK_ROWS", 1)  # what 10^4+ rows get, on 3 rows
+    reports = [{"uscc": uscc(93), "year": "2024", "filed_on": "2025-03-01"}]
+    path = write_xlsx(
+        tmp_path,
+        {
+            "主体": [HEADER, *[list(row(i).values()) for i in (91, 92, 93)]],
+            "年报": [list(reports[0]), list(reports[0].values())],
+        },
+    )
+    result = import_file(path=path, actor=None)
+    assert result.ok, messages(result)
+    assert (result.created, result.updated) == (4, 0)
+
+    changed = write_csv(tmp_path, [row(91, name="改名后商贸有限公司"), row(92), row(93)], name="v2.csv")
+    again = import_file(path=changed, actor=None)
+
+    assert (again.created, again.updated, again.unchanged) == (0, 1, 2)
+    assert Enterprise.objects.filter(name_grams__contains=["改名"]).count() == 1
+    assert Enterprise.objects.filter(search_text__contains="晋中测试91号").get().name == "改名后商贸有限公司"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_nestloop")
+        assert cursor.fetchone()[0] == "on"
+        cursor.execute("SHOW gin_pending_list_limit")
+        assert cursor.fetchone()[0] == "4MB"
 
 
 def test_it_merges_former_names_like_the_sql():
