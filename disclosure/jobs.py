@@ -174,14 +174,43 @@ def update_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]], fi
     return model.objects.bulk_update(objects, [*fields, "updated_at"], batch_size=500)
 
 
+@dataclass(frozen=True)
+class CreationAudit:
+    """The audit event of each row insert_rows creates: `after` is the snapshot of `fields` (the services' audit
+    fields), the object named by `repr_field`."""
+
+    action: str
+    fields: Sequence[str]
+    repr_field: str
+    note: str
+
+
+def _jsonb_snapshot(model: type[models.Model], fields: Sequence[str], alias: str) -> str:
+    """jsonb_build_object(…) of `fields` of a row, as core.audit.snapshot writes them (dates as YYYY-MM-DD)."""
+    parts = []
+    for name in fields:
+        field = model._meta.get_field(name)
+        column = f"{alias}.{_quote(field.column)}"
+        if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField):
+            column = f"to_char({column}, 'YYYY-MM-DD')"
+        parts.append(f"'{name}', {column}")
+    return f"jsonb_build_object({', '.join(parts)})"
+
+
 def insert_rows(
-    model: type[models.Model], rows: Sequence[Mapping[str, Any]], *, ignore_conflicts: bool = False
+    model: type[models.Model],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    ignore_conflicts: bool = False,
+    audit: CreationAudit | None = None,
 ) -> list[int]:
     """INSERT … SELECT FROM unnest(…) RETURNING id on PostgreSQL (one statement per chunk), bulk_create elsewhere.
 
     Columns a row does not give take the model default, so a field added later (with a default) needs no change
     here. With `ignore_conflicts`, rows violating a unique constraint are skipped (ON CONFLICT DO NOTHING) and only
-    the ids of inserted rows are returned.
+    the ids of inserted rows are returned. With `audit`, each new row gets its creation event — on PostgreSQL in
+    the same statement (INSERT … RETURNING feeding INSERT … SELECT jsonb_build_object(…)), so the snapshot is
+    built by the server from the row itself.
     """
     if not rows:
         return []
@@ -192,6 +221,16 @@ def insert_rows(
         created = model.objects.bulk_create(objects, batch_size=500, ignore_conflicts=ignore_conflicts)
         if ignore_conflicts:  # bulk_create does not return ids then; nothing downstream needs them
             return []
+        if audit is not None:
+            audit_many(
+                action=audit.action,
+                object_type=meta.label_lower,
+                events=(
+                    (obj.pk, str(getattr(obj, audit.repr_field)), None, {f: getattr(obj, f) for f in audit.fields})
+                    for obj in created
+                ),
+                note=audit.note,
+            )
         return [obj.pk for obj in created]
     now = timezone.now()
     fields = [meta.get_field(name) for name in given]
@@ -209,11 +248,24 @@ def insert_rows(
         f"INSERT INTO {_quote(meta.db_table)} ({columns}) "
         f"SELECT {', '.join(select)} FROM unnest({unnest}) AS v({', '.join(_quote(f.column) for f in fields)}) "
         + ("ON CONFLICT DO NOTHING " if ignore_conflicts else "")
-        + "RETURNING id"
     )
+    # Parameters in statement order: the constants of the SELECT list come before the arrays of unnest(…).
+    params = [*constants, *arrays]
+    if audit is None:
+        sql += "RETURNING id"
+    else:
+        repr_column = _quote(meta.get_field(audit.repr_field).column)
+        sql = (
+            f"WITH created AS ({sql} RETURNING *), audited AS ("
+            "INSERT INTO core_auditevent (created_at, actor_id, actor_label, action, object_type, object_id, "
+            "object_repr, before, after, source_ip, source, note) "
+            f"SELECT %s, NULL, 'system', %s, %s, created.id::text, left(created.{repr_column}::text, 255), NULL, "
+            f"{_jsonb_snapshot(model, audit.fields, 'created')}, NULL, %s, %s FROM created) "
+            "SELECT id FROM created"
+        )
+        params += [now, audit.action, meta.label_lower, _audit_source(), audit.note]
     with connection.cursor() as cursor:
-        # Parameters in statement order: the constants of the SELECT list come before the arrays of unnest(…).
-        cursor.execute(sql, [*constants, *arrays])
+        cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -586,6 +638,33 @@ class ListMissingAnnualReports(ChunkStep):
         ).values_list("enterprise_id", flat=True)
         return {*reports, *listings}
 
+    def _lock_and_recheck(self, ids: list[int], year: int) -> tuple[set[int], set[int]]:
+        """(the ids locked, still owing; the ids filed or listed meanwhile): two statements with array parameters
+        on PostgreSQL (an IN list of 5,000 parameters costs more to parse than to run)."""
+        owing = [Enterprise.Status.OPERATING.value, Enterprise.Status.SUSPENDED.value]
+        if not _postgres():
+            still_owing = Enterprise.objects.filter(id__in=ids, status__in=owing)
+            return set(still_owing.values_list("id", flat=True)), self._filed_or_listed(year, Q(enterprise_id__in=ids))
+        tables = {
+            "enterprise": _quote(Enterprise._meta.db_table),
+            "report": _quote(AnnualReport._meta.db_table),
+            "listing": _quote(AbnormalListing._meta.db_table),
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id FROM {enterprise} WHERE id = ANY(%s) AND status = ANY(%s) "
+                "ORDER BY id FOR UPDATE SKIP LOCKED".format(**tables),
+                [ids, owing],
+            )
+            locked = {row[0] for row in cursor.fetchall()}
+            recheck = (
+                "SELECT enterprise_id FROM {report} WHERE enterprise_id = ANY(%s) AND year = %s UNION ALL "
+                "SELECT enterprise_id FROM {listing} WHERE enterprise_id = ANY(%s) AND reason = %s AND year = %s"
+            )
+            cursor.execute(recheck.format(**tables), [ids, year, ids, AbnormalListing.Reason.ANNUAL_REPORT.value, year])
+            done = {row[0] for row in cursor.fetchall()}
+        return locked, done
+
     def _candidates(self, year: int) -> list[tuple[int, str, str]]:
         """The next owing, unfiled, unlisted entities (id, region, type), at most a chunk, locked (SKIP LOCKED);
         [] when the population is exhausted."""
@@ -616,12 +695,7 @@ class ListMissingAnnualReports(ChunkStep):
                 continue
             # Lock, then look again: a report filed (or a listing made) before the lock is seen now; one filed
             # after waits for this chunk's commit (its foreign key needs the entity row).
-            ids = [row[0] for row in candidates]
-            still_owing = Enterprise.objects.filter(
-                id__in=ids, status__in=[Enterprise.Status.OPERATING, Enterprise.Status.SUSPENDED]
-            )
-            locked = set(_lock(still_owing).values_list("id", flat=True))
-            done = self._filed_or_listed(year, Q(enterprise_id__in=ids))
+            locked, done = self._lock_and_recheck([row[0] for row in candidates], year)
             rows = [row for row in candidates if row[0] in locked and row[0] not in done]
             if rows:
                 return rows
@@ -667,17 +741,13 @@ class ListMissingAnnualReports(ChunkStep):
                     "reminder_published_on": None,
                 }
             )
-        ids = insert_rows(AbnormalListing, listings)
         # A decision later than 10 working days after 30 June stands, but says so (as abnormal_list does).
         warning = listing_deadline_warning(cause_date, as_of)
-        audit_many(
-            action="abnormal.list",
-            object_type="disclosure.abnormallisting",
-            events=(
-                (pk, row["decision_number"], None, snapshot_of(row, ABNORMAL_AUDIT_FIELDS))
-                for pk, row in zip(ids, listings, strict=True)
-            ),
-            note="；".join(filter(None, [f"未按时报送{year}年度年度报告（{self.note(as_of)}）", warning])),
+        note = "；".join(filter(None, [f"未按时报送{year}年度年度报告（{self.note(as_of)}）", warning]))
+        insert_rows(
+            AbnormalListing,
+            listings,
+            audit=CreationAudit("abnormal.list", ABNORMAL_AUDIT_FIELDS, "decision_number", note),
         )
         marked = sum(1 for row in listings if row["is_mark"])
         return {"listed": len(listings) - marked, "marked": marked}
@@ -895,15 +965,9 @@ class AbnormalEscalation(ChunkStep):
             }
             for row, code, number in zip(chosen, regions, numbers, strict=True)
         ]
-        ids = insert_rows(SeriousListing, notices)
-        audit_many(
-            action="serious.notice",
-            object_type="disclosure.seriouslisting",
-            events=(
-                (pk, row["notice_number"], None, snapshot_of(row, SERIOUS_AUDIT_FIELDS))
-                for pk, row in zip(ids, notices, strict=True)
-            ),
-            note=f"列入经营异常名录届满三年，告知拟列入严重违法失信名单（{self.note(as_of)}）",
+        note = f"列入经营异常名录届满三年，告知拟列入严重违法失信名单（{self.note(as_of)}）"
+        insert_rows(
+            SeriousListing, notices, audit=CreationAudit("serious.notice", SERIOUS_AUDIT_FIELDS, "notice_number", note)
         )
         counts = {"noticed": len(notices)}
         if len(chosen) < len(rows):
