@@ -19,7 +19,7 @@ The records are what the portal would hold had it run since 2019 with its servic
 Deterministic in (population, seed, today): one random stream (ctx.rng("disclosure")) consumed in entity-id order.
 Set-based and streaming: entities are read in chunks by id, each chunk's records are generated in Python and
 written with core.bulk.copy_rows (COPY on PostgreSQL, executemany on SQLite) in one transaction per chunk, so
-memory stays flat at 10^6 entities (~2·10^5 penalties, ~2·10^5 listings). Document numbers continue the
+memory stays flat at 10^6 entities (~1.9·10^5 penalties, ~1.5·10^5 listings and marks). Document numbers continue the
 DocumentSequence rows (written with each chunk), so numbers the services and jobs allocate later never collide.
 """
 
