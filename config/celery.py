@@ -32,4 +32,11 @@ app.conf.beat_schedule = {
     # The disclosure jobs, in order (policy review, disclosure expiry, annual-report listing, 3-year reminders and
     # escalation, serious-list and restriction expiry); one failing job does not stop the others.
     "disclosure-nightly": {"task": "disclosure.tasks.nightly", "schedule": crontab(hour=1, minute=30)},
+    # Credit repair: revoke repairs whose 容缺 material did not arrive (after the disclosure jobs), and the repair
+    # notice of every new penalty and listing (两书同达) a few minutes after the decision, whatever made it.
+    "repair-revoke-broken-commitments": {
+        "task": "repair.tasks.revoke_broken_commitments",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    "repair-issue-notices": {"task": "repair.tasks.issue_notices", "schedule": crontab(minute="*/5")},
 }

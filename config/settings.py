@@ -218,6 +218,11 @@ SPECTACULAR_SETTINGS = {
         "PenaltyKindEnum": "disclosure.models.Penalty.Kind",
         "PenaltyTierEnum": "disclosure.models.Penalty.Tier",
         "PenaltyEndReasonEnum": "disclosure.models.Penalty.EndReason",
+        "RepairApplicationStatusEnum": "repair.models.RepairApplication.Status",
+        "RepairApplicationKindEnum": "repair.models.RepairApplication.Kind",
+        "RepairMaterialKindEnum": "repair.models.Material.Kind",
+        "RepairStepKindEnum": "repair.models.ApplicationStep.Kind",
+        "RepairDocumentTypeEnum": "repair.models.RepairDocument.DocType",
     },
 }
 
@@ -235,6 +240,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@scjgj.jz.exam
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# A form posted without (or with a stale) CSRF token gets a page in Chinese saying what to do, not Django's default.
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_PROXY") else None
@@ -261,3 +268,11 @@ DISCLOSURE_LOWER_AMOUNT_ORGANISATION = int(os.environ.get("DISCLOSURE_LOWER_AMOU
 DISCLOSURE_LOWER_AMOUNT_INCLUSIVE = env_bool("DISCLOSURE_LOWER_AMOUNT_INCLUSIVE", True)
 # Working days a party has to make a statement or ask for a hearing after a notice of intended serious listing.
 SERIOUS_LIST_STATEMENT_WORKING_DAYS = int(os.environ.get("SERIOUS_LIST_STATEMENT_WORKING_DAYS", "5"))
+
+# Credit repair: largest accepted material file (bytes), how long an activation code (days) and a password-reset
+# code (minutes) stay valid, and how recent a decision must be for its repair notice to be sent (older ones are
+# shown in the portal only).
+REPAIR_MATERIAL_MAX_BYTES = int(os.environ.get("REPAIR_MATERIAL_MAX_BYTES", str(10 * 1024 * 1024)))
+REPAIR_ACTIVATION_CODE_DAYS = int(os.environ.get("REPAIR_ACTIVATION_CODE_DAYS", "14"))
+REPAIR_RESET_CODE_MINUTES = int(os.environ.get("REPAIR_RESET_CODE_MINUTES", "30"))
+REPAIR_NOTICE_SEND_DAYS = int(os.environ.get("REPAIR_NOTICE_SEND_DAYS", "30"))

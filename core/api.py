@@ -15,7 +15,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.errors import ApplicationError, ConflictError
+from core.errors import ApplicationError, ConflictError, NotPermitted
 
 
 class CappedCountPaginator(Paginator):
@@ -75,12 +75,18 @@ def _django_validation_detail(exc: DjangoValidationError) -> Any:
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
-    """Maps ApplicationError and Django's ValidationError to structured 400/409 answers; DRF's own otherwise.
+    """Maps ApplicationError and Django's ValidationError to structured 400/403/409 answers; DRF's own otherwise.
 
     Body: {"error": {"code": …, "message": …, "fields"?: {…}, …extra}}.
     """
     if isinstance(exc, ApplicationError):
-        code = status.HTTP_409_CONFLICT if isinstance(exc, ConflictError) else status.HTTP_400_BAD_REQUEST
+        code = (
+            status.HTTP_409_CONFLICT
+            if isinstance(exc, ConflictError)
+            else status.HTTP_403_FORBIDDEN
+            if isinstance(exc, NotPermitted)
+            else status.HTTP_400_BAD_REQUEST
+        )
         return Response({"error": {"code": exc.code, "message": exc.message, **exc.extra}}, status=code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_django_validation_detail(exc))

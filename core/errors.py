@@ -21,3 +21,9 @@ class ConflictError(ApplicationError):
     """The request contradicts a record that already exists (HTTP 409)."""
 
     default_code = "conflict"
+
+
+class NotPermitted(ApplicationError):
+    """The user's role or office may not take this action (HTTP 403); the message says why."""
+
+    default_code = "permission_denied"

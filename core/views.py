@@ -46,3 +46,8 @@ def job_download(request: HttpRequest, pk: int) -> FileResponse:
     if not job.result.get("path") or not path.resolve().is_relative_to(media) or not path.exists():
         raise Http404
     return FileResponse(path.open("rb"), as_attachment=True, filename=job.result.get("filename", path.name))
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A refused POST without a valid CSRF token (a stale page, a form from another site): nothing was done."""
+    return render(request, "403_csrf.html", {"title": "请求已失效"}, status=403)

@@ -18,7 +18,16 @@ ABNORMAL_MARK = "标异"  # 个体工商户标记经营异常状态
 SERIOUS_NOTICE = "严告"  # 列入严重违法失信名单告知书
 SERIOUS_IN = "严入"  # 列入严重违法失信名单决定书
 SERIOUS_OUT = "严出"  # 移出严重违法失信名单决定书
-DOC_TYPES = (ABNORMAL_IN, ABNORMAL_OUT, ABNORMAL_MARK, SERIOUS_NOTICE, SERIOUS_IN, SERIOUS_OUT)
+# Credit repair (repair app): applications and the documents decided on them.
+REPAIR_APPLICATION = "修申"  # 信用修复申请（受理编号）
+REPAIR_APPROVAL = "信修"  # 信用修复决定书
+REPAIR_REJECTION = "不修"  # 不予信用修复决定书
+REPAIR_REFUSAL = "修不受"  # 信用修复申请不予受理通知书
+REPAIR_REVOCATION = "撤修"  # 撤销信用修复决定书
+DOC_TYPES = (
+    ABNORMAL_IN, ABNORMAL_OUT, ABNORMAL_MARK, SERIOUS_NOTICE, SERIOUS_IN, SERIOUS_OUT,
+    REPAIR_APPLICATION, REPAIR_APPROVAL, REPAIR_REJECTION, REPAIR_REFUSAL, REPAIR_REVOCATION,
+)  # fmt: skip
 
 
 def office_prefix(region: Region) -> str:

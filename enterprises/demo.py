@@ -1041,6 +1041,16 @@ def create_demo_users(ctx: SeedContext) -> None:
     ctx.summary["api_token"] = token.key
 
 
+# Other apps' demo accounts (e.g. the enterprise accounts of repair) add their login lines here.
+_LOGIN_LINES: list[Callable[[], list[str]]] = []
+
+
+def demo_login_lines(function: Callable[[], list[str]]) -> Callable[[], list[str]]:
+    """Register a function that gives more login lines for `seed_demo --list-users` (another app's accounts)."""
+    _LOGIN_LINES.append(function)
+    return function
+
+
 def demo_user_lines() -> list[str]:
     """'    <username>  <role>  <county or 全市>' for each demo account that exists."""
     from core.models import User
@@ -1057,6 +1067,11 @@ def demo_user_lines() -> list[str]:
         label = ROLE_LABELS_ZH["superuser" if user.is_superuser else user.role]
         where = regions.get(user.region_code, user.region_code) if user.region_code else "全市"
         lines.append(f"    {username.ljust(width)}  {label}  {where}")
+    from django.utils.module_loading import autodiscover_modules
+
+    autodiscover_modules("demo")
+    for extra in _LOGIN_LINES:
+        lines.extend(extra())
     return lines
 
 

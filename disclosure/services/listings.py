@@ -571,6 +571,19 @@ def _heavier_penalty_q() -> Q:
     return query
 
 
+def heavier_penalties_since(listing: SeriousListing) -> QuerySet[Penalty]:
+    """Heavier penalties in force decided on or after the listing (other than its own source): any of them bars an
+    early removal (DESIGN.md §3.4 "no further heavier penalty was received")."""
+    assert listing.decided_on is not None
+    return (
+        Penalty.objects.filter(
+            enterprise_id=listing.enterprise_id, status=Penalty.Status.IN_FORCE, decision_date__gte=listing.decided_on
+        )
+        .filter(_heavier_penalty_q())
+        .exclude(pk=listing.source_penalty_id)
+    )
+
+
 @transaction.atomic
 def serious_notice(
     *,
@@ -841,16 +854,7 @@ def serious_remove(
             raise ApplicationError(
                 f"列入严重违法失信名单满一年（{earliest:%Y年%m月%d日}起）方可申请提前移出。", code="too_early"
             )
-        heavier = (
-            Penalty.objects.filter(
-                enterprise_id=locked.enterprise_id,
-                status=Penalty.Status.IN_FORCE,
-                decision_date__gte=locked.decided_on,
-            )
-            .filter(_heavier_penalty_q())
-            .exclude(pk=locked.source_penalty_id)
-        )
-        if heavier.exists():
+        if heavier_penalties_since(locked).exists():
             raise ApplicationError(
                 "列入后又受到市场监督管理部门较重行政处罚，不能提前移出。", code="further_heavier_penalty"
             )
@@ -875,6 +879,97 @@ def serious_remove(
         before=before,
         after={**snapshot(locked, SERIOUS_AUDIT_FIELDS), "restrictions_ended": ended},
         note=note.strip() or texts.SERIOUS_REMOVAL_TEXT[kind],
+    )
+    return locked
+
+
+# --- restoring a repaired record (a revoked repair) -----------------------------------------------------------
+@transaction.atomic
+def abnormal_restore(*, actor: User | None, listing: AbnormalListing, on: dt.date, reason: str) -> AbnormalListing:
+    """Put back on the list an entry that credit repair removed, because the repair was revoked (a 容缺 commitment
+    broken, DESIGN.md §3.7). Entries removed together under the same removal decision come back together. The
+    removal stays in the audit trail (before/after of every entry)."""
+    reason = reason.strip()
+    if not reason:
+        raise ApplicationError("请填写恢复列入的原因。", code="reason_required")
+    locked = AbnormalListing.objects.select_for_update().get(pk=listing.pk)
+    if locked.status != AbnormalListing.Status.REMOVED or locked.removal_reason != RemovalReason.REPAIRED:
+        raise ApplicationError("该记录不是因信用修复移出的，不能恢复列入。", code="not_repaired")
+    group = list(
+        AbnormalListing.objects.select_for_update()
+        .filter(
+            enterprise_id=locked.enterprise_id,
+            removal_decision_number=locked.removal_decision_number,
+            removal_reason=RemovalReason.REPAIRED,
+            status=AbnormalListing.Status.REMOVED,
+        )
+        .order_by("pk")
+    )
+    for entry in group:
+        before = snapshot(entry, ABNORMAL_AUDIT_FIELDS)
+        entry.status = AbnormalListing.Status.LISTED
+        entry.removed_on = None
+        entry.removal_reason = ""
+        entry.removal_decision_number = ""
+        entry.removal_note = ""
+        entry.removed_by = None
+        entry.full_clean(validate_constraints=False)
+        try:
+            with transaction.atomic():
+                entry.save()
+        except IntegrityError as exc:
+            if "abnormal_one_open_per_reason_year" in _constraint_name(exc):
+                raise ConflictError(
+                    "该经营主体已因同一事由（同一年度）重新被列入，不能恢复原列入记录。", code="already_listed"
+                ) from exc
+            raise
+        audit_log(
+            actor=actor,
+            action="abnormal.restore",
+            obj=entry,
+            before=before,
+            after=snapshot(entry, ABNORMAL_AUDIT_FIELDS),
+            note=f"{on}：{reason}",
+        )
+    listing.refresh_from_db()
+    return next(entry for entry in group if entry.pk == listing.pk)
+
+
+@transaction.atomic
+def serious_restore(*, actor: User | None, listing: SeriousListing, on: dt.date, reason: str) -> SeriousListing:
+    """Put back on the serious list an entry removed early by credit repair, because the repair was revoked: listed
+    and public again until its original last day, its restrictions in force again where their period lasts."""
+    reason = reason.strip()
+    if not reason:
+        raise ApplicationError("请填写恢复列入的原因。", code="reason_required")
+    locked = _locked_serious(listing)
+    if locked.stage != Stage.REMOVED or locked.removal_kind != RemovalKind.EARLY_REPAIR:
+        raise ApplicationError("该记录不是因信用修复提前移出的，不能恢复列入。", code="not_repaired")
+    removed_on = locked.removed_on
+    before = snapshot(locked, SERIOUS_AUDIT_FIELDS)
+    locked.stage = Stage.LISTED
+    locked.removed_on = None
+    locked.removal_kind = ""
+    locked.removal_decision_number = ""
+    locked.hidden_from_public = False
+    locked.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            locked.save()
+    except IntegrityError as exc:
+        if "serious_one_open_per_ground" in _constraint_name(exc):
+            raise ConflictError(ALREADY_IN_SERIOUS_PROCEDURE, code="already_listed") from exc
+        raise
+    reopened = Restriction.objects.filter(serious_listing=locked, ended_on=removed_on, ends_on__gte=on).update(
+        ended_on=None
+    )
+    audit_log(
+        actor=actor,
+        action="serious.restore",
+        obj=locked,
+        before=before,
+        after={**snapshot(locked, SERIOUS_AUDIT_FIELDS), "restrictions_reopened": reopened},
+        note=f"{on}：{reason}",
     )
     return locked
 

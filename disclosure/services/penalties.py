@@ -626,6 +626,31 @@ def penalty_end_disclosure(
 
 
 @transaction.atomic
+def penalty_restore_disclosure(*, actor: User | None, penalty: Penalty, on: dt.date, reason: str) -> Penalty:
+    """Show again a disclosure that credit repair had stopped early, because the repair was revoked (a 容缺
+    commitment broken, DESIGN.md §3.7). The period keeps its original last day: a period that ran out meanwhile
+    stays off the public record (publicly_disclosed() compares the date) and the expiry job closes it."""
+    reason = _reason(reason, label="恢复公示原因")
+    locked = _locked(penalty)
+    if not (
+        locked.status == Penalty.Status.IN_FORCE
+        and locked.disclosed
+        and locked.disclosure_end_reason == Penalty.EndReason.REPAIRED
+    ):
+        raise ApplicationError("该行政处罚信息不是因信用修复停止公示的，不能恢复公示。", code="not_repaired")
+    before = _snapshot(locked)
+    locked.disclosure_ended_on = None
+    locked.disclosure_end_reason = ""
+    locked.save(update_fields=["disclosure_ended_on", "disclosure_end_reason", "updated_at"])
+    old, new = diff(before, _snapshot(locked))
+    audit_log(
+        actor=actor, action="penalty.restore_disclosure", obj=locked, before=old, after=new, note=f"{on}：{reason}"
+    )
+    penalty.refresh_from_db()
+    return locked
+
+
+@transaction.atomic
 def penalty_attach_document(*, actor: User | None, penalty: Penalty, uploaded_file: UploadedFile) -> Penalty:
     """Attach the redacted decision document: a PDF (magic bytes %PDF-) of at most 10 MB, stored privately under
     MEDIA_ROOT (no public URL serves it; staff download it through the scoped admin view). A replaced file is kept

@@ -153,7 +153,11 @@ def test_it_lists_the_demo_logins(population):
     out = io.StringIO()
     call_command("seed_demo", list_users=True, stdout=out)
     lines = out.getvalue().splitlines()
-    assert len(lines) == len(demo.DEMO_USERS)
+    staff = [line for line in lines if "企业用户" not in line]
+    assert len(staff) == len(demo.DEMO_USERS)
+    # The repair step's entity accounts follow: the login is the USCC (see repair/demo.py).
+    entities = [line for line in lines if "企业用户" in line]
+    assert entities and all(len(line.split()[0]) == 18 for line in entities)
     assert all(line.startswith("    ") for line in lines)
     fields = [line.split() for line in lines]
     assert ["yuci", "县局监管人员", "榆次区"] in fields

@@ -1,0 +1,1 @@
+"""Business writes of credit repair: accounts (accounts), applications (applications), repair notices (notices)."""
