@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from core.calendar import CalendarUnavailable, WorkingCalendar
 from core.errors import ApplicationError
@@ -304,19 +304,3 @@ def applications_for(user) -> QuerySet[RepairApplication]:
     if getattr(user, "enterprise_account", None) is None and not user.has_perm("repair.view_repairapplication"):
         return RepairApplication.objects.none()
     return RepairApplication.objects.visible_to(user)
-
-
-# --- staff queue --------------------------------------------------------------------------------------------------
-def review_queue(user, *, on: dt.date | None = None) -> QuerySet[RepairApplication]:
-    """Open applications the user's office handles, the earliest due first; undated ones (the applicant is to act,
-    or the calendar is not published) after the dated ones."""
-    return (
-        RepairApplication.objects.visible_to(user)
-        .filter(status__in=RepairApplication.OPEN_STATUSES)
-        .select_related("enterprise", "responsible_office")
-        .order_by("due_on", "id")
-    )
-
-
-def overdue_q(on: dt.date) -> Q:
-    return Q(status__in=RepairApplication.OPEN_STATUSES, due_on__lt=on)
