@@ -39,4 +39,5 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=2, minute=30),
     },
     "repair-issue-notices": {"task": "repair.tasks.issue_notices", "schedule": crontab(minute="*/5")},
+    "repair-overdue-digest": {"task": "repair.tasks.overdue_digest", "schedule": crontab(hour=8, minute=0)},
 }

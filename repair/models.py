@@ -250,7 +250,7 @@ class RepairApplication(BaseModel):
     decision_due = models.DateField(_("decide by"), null=True, blank=True)
     # What the bureau must act on by when (the review queue's order); null while the applicant is to act or when
     # closed, or when the calendar of that year is not published yet (`due_note` says so).
-    due_on = models.DateField(_("due"), null=True, blank=True, db_index=True)
+    due_on = models.DateField(_("due"), null=True, blank=True)
     due_note = models.CharField(_("due date note"), max_length=255, blank=True)
     handler = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -306,8 +306,21 @@ class RepairApplication(BaseModel):
             ),
         ]
         indexes = [
-            # The review queue: open applications of an office by due date.
-            models.Index(fields=["responsible_office", "status", "due_on"], name="repair_queue_idx"),
+            # The review queue (open applications by due date): of an office, and of the whole city. Partial, so
+            # the 10^5 decided applications of the years do not weigh on the daily queue.
+            models.Index(
+                fields=["responsible_office", "due_on", "id"],
+                name="repair_queue_idx",
+                condition=Q(status__in=["submitted", "materials_requested", "accepted"]),
+            ),
+            models.Index(
+                fields=["due_on", "id"],
+                name="repair_city_queue_idx",
+                condition=Q(status__in=["submitted", "materials_requested", "accepted"]),
+            ),
+            # Every application (open and closed), of an office or of the city, in the queue's order.
+            models.Index(fields=["responsible_office", "due_on", "id"], name="repair_office_idx"),
+            models.Index(fields=["due_on", "id"], name="repair_due_idx"),
             models.Index(fields=["enterprise", "status"], name="repair_enterprise_idx"),
             # The nightly 容缺 check: accepted on a commitment, materials not complete, by due date.
             models.Index(

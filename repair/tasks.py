@@ -22,3 +22,9 @@ def issue_notices() -> dict[str, object]:
         return {"status": "nothing to do"}
     run = jobs.run("repair_issue_notices", as_of=today, source="beat")
     return {"status": run.status, "counts": run.counts}
+
+
+@shared_task(name="repair.tasks.overdue_digest", acks_late=True)
+def overdue_digest() -> dict[str, object]:
+    run = jobs.run("repair_overdue_digest", as_of=timezone.localdate(), source="beat")
+    return {"status": run.status, "counts": run.counts}

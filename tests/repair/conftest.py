@@ -137,12 +137,12 @@ def drain(name: str, as_of: dt.date, *, chunk_size: int | None = None) -> dict[s
     from core.middleware import use_source
     from repair import jobs
 
-    step = jobs.JOBS[name]
+    step = jobs.JOBS[name].step(chunk_size)
     totals: Counter[str] = Counter()
     with use_source("command"):
         for _ in range(10_000):
             with transaction.atomic():
-                counts = step(as_of, chunk_size=chunk_size) if chunk_size else step(as_of)
+                counts = step(as_of)
             if counts is None:
                 return dict(totals)
             totals.update(counts)

@@ -81,3 +81,34 @@ def test_a_killed_sweep_finishes_on_rerun_like_a_clean_run(firm, amr_department)
     third = jobs.run("repair_issue_notices", as_of=TODAY, chunk_size=2)
     assert third.counts == {}
     assert not jobs.notices_pending(TODAY)
+
+
+@pytest.mark.django_db
+def test_overdue_applications_are_flagged_to_the_offices_regulators_once_a_day(
+    monkeypatch, firm, owner, amr_department
+):
+    from core.models import User
+    from repair.services import applications as services
+    from tests.factories import UserFactory
+    from tests.repair.conftest import materials, set_today
+
+    supervisor = UserFactory(
+        username="yuci-boss", role=User.Role.COUNTY_REGULATOR, region_code="140702", email="boss@yuci.example"
+    )
+    UserFactory(
+        username="taigu-boss", role=User.Role.COUNTY_REGULATOR, region_code="140703", email="boss@taigu.example"
+    )
+    penalty = penalty_for(firm, amr_department, decided=D(2026, 3, 2), disclosed_from=D(2026, 3, 3))
+    application = services.application_submit(
+        actor=owner, enterprise=firm, target_type="penalty", target_id=penalty.pk, statement="已履行",
+        contact_name="王", contact_phone="139", uploads=materials(),
+    )  # fmt: skip
+    assert application.acceptance_due == D(2026, 11, 25)
+    set_today(monkeypatch, D(2026, 11, 25))
+    assert drain("repair_overdue_digest", D(2026, 11, 25)) == {"offices": 0, "overdue": 0, "messages": 0}
+    counts = drain("repair_overdue_digest", D(2026, 11, 26))
+    assert counts == {"offices": 1, "overdue": 1, "messages": 1}
+    message = OutboxMessage.objects.get(dedupe_key__startswith="repair-overdue:")
+    assert message.recipient == supervisor.email and application.number in message.body
+    assert drain("repair_overdue_digest", D(2026, 11, 26))["messages"] == 0  # the same day again: nothing new
+    assert drain("repair_overdue_digest", D(2026, 11, 27))["messages"] == 1  # the next day: reminded again

@@ -13,7 +13,6 @@ from repair import jobs
 
 class RepairJobCommand(BaseCommand):
     job_name = ""
-    title = ""
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--as-of", default=None, help="the run date YYYY-MM-DD (default: today, Asia/Shanghai)")
@@ -28,5 +27,5 @@ class RepairJobCommand(BaseCommand):
             run = jobs.run(self.job_name, as_of=as_of, source="command", chunk_size=chunk_size)
         except Exception as exc:
             raise CommandError(f"{self.job_name} 运行失败（已记录在任务运行记录中）：{exc}") from exc
-        for line in describe(run, self.title):
+        for line in describe(run, jobs.JOBS[self.job_name].title):
             self.stdout.write(line)

@@ -11,4 +11,3 @@ from repair.management.commands._repair_job import RepairJobCommand
 class Command(RepairJobCommand):
     help = "Issue the credit-repair notice of every disclosed penalty and active listing that has none (两书同达)."
     job_name = "repair_issue_notices"
-    title = "出具信用修复告知书"

@@ -11,4 +11,3 @@ from repair.management.commands._repair_job import RepairJobCommand
 class Command(RepairJobCommand):
     help = "Revoke repairs whose 容缺 material did not arrive by its due day, restoring the record (nightly job)."
     job_name = "repair_revoke_broken_commitments"
-    title = "撤销未履行容缺承诺的信用修复"
