@@ -10,7 +10,6 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from enterprises import identity
-from repair.materials import ACCEPTED_LABEL
 from repair.models import Material
 
 FILE_HELP = _("PDF, JPG or PNG, at most 10 MB.")
@@ -95,7 +94,7 @@ class ApplicationForm(forms.Form):
 
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
     statement = forms.CharField(
-        label=_("statement"),
+        label=_("statement of the applicant"),
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("What obligations you fulfilled and how the harm was removed."),
@@ -171,5 +170,3 @@ class RequestMaterialsForm(forms.Form):
         help_text=_("Everything that is missing, at once (一次性告知)."),
     )
 
-
-ACCEPTED_FORMATS = ACCEPTED_LABEL
