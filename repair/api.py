@@ -113,62 +113,48 @@ class RepairApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @extend_schema(request=OptionalReasonInputSerializer, responses=RepairApplicationDetailSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str | None = None) -> Response:
-        data = OptionalReasonInputSerializer(data=request.data)
+        """The applicant withdraws an application still being handled."""
+        return self._act(request, OptionalReasonInputSerializer, services.application_withdraw, reason="reason")
+
+    def _act(self, request: Request, serializer_class: type, service, **arguments: str) -> Response:
+        """Validate the input, call the review service on the (visible) application, answer its new state.
+        `arguments` maps the service's keyword to the input field."""
+        data = serializer_class(data=request.data)
         data.is_valid(raise_exception=True)
-        application = services.application_withdraw(
-            actor=request.user, application=self.get_object(), reason=data.validated_data["reason"]
-        )
-        return self._detail(application)
+        values = {keyword: data.validated_data[field] for keyword, field in arguments.items()}
+        return self._detail(service(actor=request.user, application=self.get_object(), **values))
 
     @extend_schema(request=OptionalReasonInputSerializer, responses=RepairApplicationDetailSerializer)
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, pk: str | None = None) -> Response:
-        data = OptionalReasonInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        application = services.application_accept(
-            actor=request.user, application=self.get_object(), note=data.validated_data["reason"]
-        )
-        return self._detail(application)
+        """Accept (受理) a submitted application."""
+        return self._act(request, OptionalReasonInputSerializer, services.application_accept, note="reason")
 
     @extend_schema(request=ReasonInputSerializer, responses=RepairApplicationDetailSerializer)
     @action(detail=True, methods=["post"])
     def refuse(self, request: Request, pk: str | None = None) -> Response:
-        data = ReasonInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        application = services.application_refuse(
-            actor=request.user, application=self.get_object(), reason=data.validated_data["reason"]
-        )
-        return self._detail(application)
+        """Refuse to accept (不予受理), with the reason."""
+        return self._act(request, ReasonInputSerializer, services.application_refuse, reason="reason")
 
     @extend_schema(request=RequestMaterialsInputSerializer, responses=RepairApplicationDetailSerializer)
     @action(detail=True, methods=["post"], url_path="request-materials")
     def request_materials(self, request: Request, pk: str | None = None) -> Response:
-        data = RequestMaterialsInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        application = services.application_request_materials(
-            actor=request.user, application=self.get_object(), requested=data.validated_data["requested"]
+        """Ask the applicant for more material, all at once."""
+        return self._act(
+            request, RequestMaterialsInputSerializer, services.application_request_materials, requested="requested"
         )
-        return self._detail(application)
 
     @extend_schema(request=OptionalReasonInputSerializer, responses=RepairApplicationDetailSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
-        data = OptionalReasonInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        application = services.application_approve(
-            actor=request.user, application=self.get_object(), reason=data.validated_data["reason"]
-        )
-        return self._detail(application)
+        """Approve the repair: the disclosure or listing ends in the same transaction."""
+        return self._act(request, OptionalReasonInputSerializer, services.application_approve, reason="reason")
 
     @extend_schema(request=ReasonInputSerializer, responses=RepairApplicationDetailSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str | None = None) -> Response:
-        data = ReasonInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        application = services.application_reject(
-            actor=request.user, application=self.get_object(), reason=data.validated_data["reason"]
-        )
-        return self._detail(application)
+        """Refuse the repair (不予修复), with the reason."""
+        return self._act(request, ReasonInputSerializer, services.application_reject, reason="reason")
 
 
 class EligibilityView(APIView):

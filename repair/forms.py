@@ -169,4 +169,3 @@ class RequestMaterialsForm(forms.Form):
         max_length=4000,
         help_text=_("Everything that is missing, at once (一次性告知)."),
     )
-
