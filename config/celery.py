@@ -32,4 +32,6 @@ app.conf.beat_schedule = {
     # The disclosure jobs, in order (policy review, disclosure expiry, annual-report listing, 3-year reminders and
     # escalation, serious-list and restriction expiry); one failing job does not stop the others.
     "disclosure-nightly": {"task": "disclosure.tasks.nightly", "schedule": crontab(hour=1, minute=30)},
+    # Credit-risk reclassification of every entity, after the disclosure jobs (it reads their listings).
+    "credit-reclassify": {"task": "credit.tasks.reclassify_nightly", "schedule": crontab(hour=3, minute=0)},
 }

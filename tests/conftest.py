@@ -31,7 +31,11 @@ def _media_root(tmp_path, settings):
 
 
 # Data migrations whose rows the tests rely on (reloaded after a transactional test's flush).
-REFERENCE_DATA_MIGRATIONS = ["enterprises.migrations.0002_reference_data", "disclosure.migrations.0002_policies"]
+REFERENCE_DATA_MIGRATIONS = [
+    "enterprises.migrations.0002_reference_data",
+    "disclosure.migrations.0002_policies",
+    "credit.migrations.0002_default_model",
+]
 
 
 def _load_reference_data() -> None:

@@ -1,0 +1,31 @@
+"""Celery tasks of credit: thin wrappers over credit.services and credit.engine.
+
+The schedule is in config/celery.py (one nightly entry, after the disclosure jobs whose listings it reads).
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from credit import engine, services
+
+
+@shared_task(name="credit.tasks.reclassify_nightly", acks_late=True)
+def reclassify_nightly() -> dict[str, object]:
+    """Reclassify every entity with the live model as of today; a second start while one runs is skipped."""
+    try:
+        run = services.reclassify(
+            as_of=timezone.localdate(), source="beat", tasks=getattr(settings, "CREDIT_RECLASSIFY_TASKS", 1)
+        )
+    except services.ReclassifyLocked as exc:
+        return {"status": "skipped", "message": exc.message}
+    return {"run": run.pk, "status": run.status, "counts": run.counts}
+
+
+@shared_task(name="credit.tasks.reclassify_chunks", acks_late=True)
+def reclassify_chunks(run_id: int) -> int:
+    """Work on the run's pending chunks until none is left (one of the group a run fans out). Idempotent: a
+    redelivered task finds the chunks done and stops; a chunk its killed worker held is pending again."""
+    return engine.work(run_id)
