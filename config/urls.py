@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("core.api_urls")),
     path("", include("enterprises.api_urls")),
     path("", include("disclosure.api_urls")),
+    path("", include("credit.api_urls")),
 ]
 
 urlpatterns = [

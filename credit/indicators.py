@@ -224,10 +224,16 @@ def _last_due_year(as_of: dt.date) -> int:
 def _reports_missing(b: Build, p: Mapping[str, Any]) -> str:
     last = _last_due_year(b.as_of)
     years = range(last - p["years"] + 1, last + 1)
-    # Owed: every year of the window the entity existed by 31 December, while it is alive (operating, suspended).
-    owed = " + ".join(flag(f"e.registration_date <= {b.param(dt.date(y, 12, 31))}") for y in years)
-    filed = b.count("reports", f"s.year BETWEEN {b.param(years[0])} AND {b.param(years[-1])}")
-    return f"(CASE WHEN e.status IN ('operating', 'suspended') THEN {owed} - {filed} ELSE 0 END)"
+    # Owed: every year of the window the entity existed by 31 December, while it is alive (operating, suspended);
+    # missing: owed and no report for that year (filed late counts as filed: reports_late weighs that).
+    missing = " + ".join(
+        flag(
+            f"e.registration_date <= {b.param(dt.date(y, 12, 31))} "
+            f"AND {b.count('reports', f's.year = {b.param(y)}')} = 0"
+        )
+        for y in years
+    )
+    return f"(CASE WHEN e.status IN ('operating', 'suspended') THEN {missing} ELSE 0 END)"
 
 
 @indicator(

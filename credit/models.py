@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -43,7 +44,13 @@ class ModelVersion(BaseModel):
         LIVE = "live", _("Live")
         SUPERSEDED = "superseded", _("Superseded")
 
-    code = models.SlugField(_("code"), max_length=40, unique=True)
+    code = models.CharField(
+        _("code"),
+        max_length=40,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", "版本代码只能包含字母、数字、点、下划线和连字符")],
+        help_text=_("e.g. 2026.1"),
+    )
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
