@@ -27,6 +27,7 @@ MODULES = [
     "bench.bench_search",
     "bench.bench_lists",
     "bench.bench_disclosure",  # the nightly jobs of issue 3 (writes disclosure records)
+    "bench.bench_credit",  # the nightly reclassification of issue 5 (rewrites the classes)
     "bench.bench_import",  # writes 10^6 more rows: after the read-only benchmarks
 ]
 DEFAULT_OUTPUT = BASE_DIR / "bench" / "results.json"

@@ -35,6 +35,10 @@ UPDATE enterprises_enterprise
        legal_representative_id_number = (SELECT o.legal_representative_id_number FROM enterprises_enterprise o
                                           WHERE o.id = {_OTHER})
  WHERE id > %(after)s AND {_OTHER} > %(after)s AND (id * 7919) %% 100 < %(percent)s
+   AND EXISTS (SELECT 1 FROM enterprises_enterprise o WHERE o.id = {_OTHER}
+               -- the person was of age when this entity registered (birth year: ID number positions 7-10)
+               AND CAST(substr(CAST(enterprises_enterprise.registration_date AS TEXT), 1, 4) AS INTEGER)
+                   - CAST(substr(o.legal_representative_id_number, 7, 4) AS INTEGER) >= 19)
    AND NOT EXISTS (SELECT 1 FROM disclosure_restriction r
                     WHERE r.enterprise_id IN (enterprises_enterprise.id, {_OTHER}) AND r.person_id_number <> '')
 """
@@ -65,6 +69,9 @@ def load_credit(ctx: SeedContext) -> None:
     if ctx.serial_offset:
         after = Enterprise.objects.order_by("id").values_list("id", flat=True)[ctx.serial_offset - 1]
     shared = share_legal_representatives(after_id=after)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # the tables were just bulk-loaded: plan the runs on real statistics
     months = HISTORY_MONTHS if ctx.entities <= LARGE_POPULATION else HISTORY_MONTHS_LARGE
     chunk_size = max(1000, min(services.DEFAULT_CHUNK_SIZE, ctx.chunk_size))
     for day in month_ends(ctx.today, months):
@@ -77,5 +84,5 @@ def load_credit(ctx: SeedContext) -> None:
         + "，".join(f"{k} {100 * v / total:.2f}%" for k, v in totals.items())
         + f"（{months} 个月历史，{shared} 户共用法定代表人）"
     )
-    ctx.summary.setdefault("counts", {})["risk_classes"] = totals
-    ctx.summary["credit"] = {"shared_representatives": shared, "history_months": months, "run": run.pk}
+    ctx.summary.setdefault("counts", {})["risk_classified"] = sum(totals.values())
+    ctx.summary["credit"] = {"classes": totals, "shared_representatives": shared, "history_months": months}

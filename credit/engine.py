@@ -198,6 +198,9 @@ def compute_chunk(run: Run, first_id: int, last_id: int) -> dict[str, Any]:
         sql, params = _statement(version.pk, json.dumps(version.spec, sort_keys=True), run.as_of, run.pk, live)
         values = {**params, "lo": first_id, "hi": last_id, "version": version.pk, "now": timezone.now()}
         with connection.cursor() as cursor:
+            # Every source is aggregated over the chunk's id range and joined once: hash joins. A nested loop
+            # (chosen on stale statistics, e.g. right after a bulk load) re-aggregates a source per entity.
+            cursor.execute("SET LOCAL enable_nestloop = off")
             cursor.execute(sql, values)
             cells, results, history = _cells(cursor.fetchall())
     else:
