@@ -391,7 +391,7 @@ class DashboardAdmin(admin.ModelAdmin):
         total = selectors.Row(_("Total"), {k: sum(r.counts[k] for r in rows) for k in "ABCD"})
         data = selectors.trend(request.user, region=region)
         live = ModelVersion.objects.filter(status=ModelVersion.Status.LIVE).first()
-        last_run = Run.objects.filter(mode=Run.Mode.LIVE, status=Run.Status.SUCCEEDED).order_by("-finished_at").first()
+        last_run = selectors.last_live_run()
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,

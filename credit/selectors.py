@@ -164,13 +164,23 @@ def run_view(run: Run, user: User) -> RunView:
     return view
 
 
+def last_live_run() -> Run | None:
+    return Run.objects.filter(mode=Run.Mode.LIVE, status=Run.Status.SUCCEEDED).order_by("-finished_at").first()
+
+
 def current_distribution(user: User) -> list[Row]:
-    """The classes on the registry now, per visible county (one GROUP BY over the visible entities)."""
+    """The classes per visible county as the last live run left them (its distribution is the registry's: every
+    entity is in it); before any run, counted on the registry."""
     counties = {c.code: c.name for c in visible_counties(user)}
     counts: dict[str, dict[str, int]] = {code: dict.fromkeys(CLASSES, 0) for code in counties}
-    qs = Enterprise.objects.visible_to(user).exclude(risk_class="").values_list("region_id", "risk_class")
+    run = last_live_run()
+    if run is not None:
+        for code in counties:
+            counts[code].update({k: run.distribution.get(code, {}).get(k, 0) for k in CLASSES})
+        return [Row(counties[code], counts[code]) for code in counties]
     from django.db.models import Count
 
+    qs = Enterprise.objects.visible_to(user).exclude(risk_class="").values("region_id", "risk_class")
     for region, risk_class, n in qs.annotate(n=Count("id")).values_list("region_id", "risk_class", "n").order_by():
         if region in counts:
             counts[region][risk_class] = n

@@ -152,7 +152,10 @@ class EnterpriseAdmin(ScopedAdmin):
         return [*fields, "uscc"] if obj is not None else fields
 
     def get_inlines(self, request, obj):
-        return [*self.inlines, *ENTERPRISE_PANELS] if obj is not None else self.inlines
+        # The panels are read-only displays: shown on the page, not part of what a save posts and validates.
+        if obj is not None and request.method in ("GET", "HEAD"):
+            return [*self.inlines, *ENTERPRISE_PANELS]
+        return self.inlines
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "region":

@@ -208,3 +208,20 @@ def test_the_run_list_and_the_result_list_render(client, city_regulator, classif
         assert client.get(url).status_code == 200, url
     assert Run.objects.filter(mode=Run.Mode.HISTORY).exists()
     assert Enterprise.objects.exclude(risk_class="").count() == 3
+
+
+def test_the_entity_form_still_saves_with_the_panel_on_the_page(client, city_regulator, classified):
+    from tests.enterprises.test_admin import _form_data
+
+    enterprise = classified["punished"]
+    client.force_login(city_regulator)
+    assert (
+        "行政处罚 1 次（近 1 年）"
+        in client.get(f"/admin/enterprises/enterprise/{enterprise.pk}/change/").content.decode()
+    )
+    response = client.post(
+        f"/admin/enterprises/enterprise/{enterprise.pk}/change/", _form_data(enterprise, name="新名称有限公司")
+    )
+    assert response.status_code == 302
+    enterprise.refresh_from_db()
+    assert enterprise.name == "新名称有限公司" and enterprise.risk_class == "C"  # the class is never a form field
