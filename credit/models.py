@@ -17,19 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import BaseModel
-from enterprises.models import Enterprise, EnterpriseQuerySet, Region
+from disclosure.models import ScopedByEnterpriseQuerySet
+from enterprises.models import Enterprise, Region
 
 CLASSES = ("A", "B", "C", "D")
-
-
-class ScopedByEnterpriseQuerySet(models.QuerySet):
-    """Rows hanging off an enterprise are visible exactly where their enterprise is (one scoping rule)."""
-
-    def visible_to(self, user):
-        visible: EnterpriseQuerySet = Enterprise.objects.visible_to(user)
-        if not visible.query.where:
-            return self
-        return self.filter(enterprise__in=visible.values("pk"))
 
 
 class ModelVersion(BaseModel):
@@ -228,6 +219,9 @@ class RiskResult(models.Model):
     score = models.IntegerField(_("score"))
     # {indicator code: [feature value, points]} for every indicator that contributes (points ≠ 0)
     contributions = models.JSONField(_("contributions"), default=dict)
+    # The feature values of the model's terms, in order ("1,0,3,…"): with the model version they decide the
+    # contributions; the nightly run compares this, not the JSON (credit.engine._signature_sql).
+    signature = models.CharField(_("feature signature"), max_length=500, blank=True, editable=False)
     hard_rule = models.CharField(_("hard rule applied"), max_length=40, blank=True)
     model_version = models.ForeignKey(
         ModelVersion, verbose_name=_("model version"), on_delete=models.PROTECT, related_name="+"

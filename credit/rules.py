@@ -307,19 +307,6 @@ def explain(model: Model, contributions: Mapping[str, Sequence[int]]) -> list[Li
     return lines
 
 
-def explain_text(model: Model, contributions: Mapping[str, Sequence[int]], hard_rule: str, risk_class: str) -> str:
-    """One paragraph: "行政处罚 2 次（近 1 年）+120；……；合计 135 分 → C 类（硬性规则：……）"."""
-    lines = explain(model, contributions)
-    score = sum(line.points for line in lines)
-    parts = [f"{line.text} {line.signed}" for line in lines] or ["无加减分项"]
-    text = "；".join(parts) + f"；合计 {score} 分"
-    if hard_rule:
-        rule = next(r for r in model.hard_rules if r.indicator == hard_rule)
-        label = INDICATORS[hard_rule].describe(0, rule.params).replace(" 0 ", " ")
-        text += f"；硬性规则：{label} → 至少 {rule.min_class} 类"
-    return text + f" → {risk_class} 类"
-
-
 def hard_rule_text(model: Model, code: str) -> str:
     rule = next((r for r in model.hard_rules if r.indicator == code), None)
     if rule is None:
