@@ -186,10 +186,13 @@ def reclassify(
                 version=version, mode=mode, as_of=as_of, actor=actor, source=source, chunk_size=chunk_size
             )
             if tasks:
+                from celery import group
+
                 from credit.tasks import reclassify_chunks
 
-                for _ in range(tasks):
-                    reclassify_chunks.delay(run.pk)
+                # The fan-out: a group of tasks, each claiming chunks until none is left (no result backend
+                # needed: the chunk rows say what is done, and this process sums them when all are).
+                group(reclassify_chunks.s(run.pk) for _ in range(tasks)).apply_async()
             try:
                 finished = _drive(run, work=work, max_chunks=max_chunks, poll_seconds=poll_seconds)
             except Exception as exc:
