@@ -40,4 +40,6 @@ app.conf.beat_schedule = {
     },
     "repair-issue-notices": {"task": "repair.tasks.issue_notices", "schedule": crontab(minute="*/5")},
     "repair-overdue-digest": {"task": "repair.tasks.overdue_digest", "schedule": crontab(hour=8, minute=0)},
+    # Credit-risk reclassification of every entity, after the disclosure jobs (it reads their listings).
+    "credit-reclassify": {"task": "credit.tasks.reclassify_nightly", "schedule": crontab(hour=3, minute=0)},
 }

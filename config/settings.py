@@ -181,6 +181,8 @@ CELERY_TASK_ACKS_LATE = True  # a killed worker's task is redelivered; tasks are
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Celery tasks the nightly reclassification fans its chunks out to, besides the task coordinating it (credit).
+CREDIT_RECLASSIFY_TASKS = int(os.environ.get("CREDIT_RECLASSIFY_TASKS", "1"))
 
 # --- REST API -------------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -27,6 +27,10 @@ from enterprises.models import (
 )
 from enterprises.services import enterprise_create, enterprise_update
 
+# Read-only panels that later apps add to the entity page (credit: the internal risk class), so that this app never
+# imports them (dependencies run one way, DESIGN.md §2).
+ENTERPRISE_PANELS: list[type[admin.options.InlineModelAdmin]] = []
+
 
 class CountyFilter(admin.SimpleListFilter):
     """Counties the user may see (a county regulator: only its own), without a DISTINCT over 10^6 rows."""
@@ -146,6 +150,12 @@ class EnterpriseAdmin(ScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         return [*fields, "uscc"] if obj is not None else fields
+
+    def get_inlines(self, request, obj):
+        # The panels are read-only displays: shown on the page, not part of what a save posts and validates.
+        if obj is not None and request.method in ("GET", "HEAD"):
+            return [*self.inlines, *ENTERPRISE_PANELS]
+        return self.inlines
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "region":

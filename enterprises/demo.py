@@ -467,6 +467,18 @@ def report_years(today: dt.date) -> tuple[int, ...]:
     return (today.year - 2, today.year - 1)
 
 
+# Earlier report years (before report_years), for the indicators that look back three report years (credit) and a
+# registry of realistic size (~3·10^6 reports at 10^6 entities). They come from their own random stream, so the
+# main stream, and everything drawn from it, is the same as without them.
+HISTORY_REPORT_YEARS = 3
+
+
+def history_report_years(today: dt.date) -> tuple[int, ...]:
+    """The HISTORY_REPORT_YEARS report years before report_years(today), oldest first."""
+    first = report_years(today)[0]
+    return tuple(range(first - HISTORY_REPORT_YEARS, first))
+
+
 def report_deadline(year: int) -> dt.date:
     return dt.date(year + 1, 6, 30)
 
@@ -533,6 +545,8 @@ class PopulationGenerator:
         self.serial_offset = serial_offset
         self.rng = random.Random(f"jinzhong-demo:{seed}")
         self.years = report_years(today)
+        self.history_years = history_report_years(today)
+        self.history_rng = random.Random(f"jinzhong-demo:{seed}:report-history")
         # Per-authority licence counters; starting above any earlier population's counters keeps numbers unique.
         self._licence_seq: dict[str, int] = {}
 
@@ -735,22 +749,30 @@ class PopulationGenerator:
         negligent_share = min(0.9, (1 - rate) * 1.15)
         diligent_p = (rate - negligent_share * NEGLIGENT_FILE_PROBABILITY) / (1 - negligent_share)
         negligent = rng.random() < negligent_share
+        probability = NEGLIGENT_FILE_PROBABILITY if negligent else diligent_p
+        for year in self.history_years:  # the same habits, drawn from the history stream
+            self._annual_report(spec, year, probability, self.history_rng)
         for year in self.years:
-            if not must_file(spec, year):
-                continue
-            if rng.random() >= (NEGLIGENT_FILE_PROBABILITY if negligent else diligent_p):
-                continue
-            deadline = report_deadline(year)
-            if rng.random() >= LATE_SHARE:
-                # On time: 1 January – 30 June, most of it in the last weeks before the deadline.
-                window = (deadline - dt.date(year + 1, 1, 1)).days
-                filed = dt.date(year + 1, 1, 1) + dt.timedelta(days=int(window * (1 - rng.random() ** 2)))
-            else:
-                late_until = min(report_deadline(year + 1), self.today)
-                filed = self._date_between(deadline + dt.timedelta(days=1), late_until)
-            if filed > self.today:
-                continue  # not filed (yet)
-            spec.annual_reports.append((year, filed, filed <= deadline))
+            self._annual_report(spec, year, probability, rng)
+
+    def _annual_report(self, spec: EntitySpec, year: int, probability: float, rng: random.Random) -> None:
+        if not must_file(spec, year):
+            return
+        if rng.random() >= probability:
+            return
+        deadline = report_deadline(year)
+        if rng.random() >= LATE_SHARE:
+            # On time: 1 January – 30 June, most of it in the last weeks before the deadline.
+            window = (deadline - dt.date(year + 1, 1, 1)).days
+            filed = dt.date(year + 1, 1, 1) + dt.timedelta(days=int(window * (1 - rng.random() ** 2)))
+        else:
+            late_until = min(report_deadline(year + 1), self.today)
+            filed = deadline + dt.timedelta(days=1)
+            if late_until > filed:
+                filed += dt.timedelta(days=_randint(rng, 0, (late_until - filed).days))
+        if filed > self.today:
+            return  # not filed (yet)
+        spec.annual_reports.append((year, filed, filed <= deadline))
 
     def _changes(self, spec: EntitySpec) -> None:
         rng = self.rng

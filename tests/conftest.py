@@ -35,6 +35,7 @@ REFERENCE_DATA_MIGRATIONS = [
     "enterprises.migrations.0002_reference_data",
     "disclosure.migrations.0002_policies",
     "repair.migrations.0002_policies",
+    "credit.migrations.0002_default_model",
 ]
 
 
