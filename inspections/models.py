@@ -443,6 +443,13 @@ class ResultQuerySet(models.QuerySet):
     def published(self) -> ResultQuerySet:
         return self.filter(published_on__isnull=False)
 
+    def shown(self, on: dt.date | None = None) -> ResultQuerySet:
+        """Published and still on the public record on day `on` (not stopped by a credit repair)."""
+        on = on or timezone.localdate()
+        return self.filter(published_on__isnull=False, published_on__lte=on).filter(
+            Q(publication_stopped_on__isnull=True) | Q(publication_stopped_on__gt=on)
+        )
+
     def overdue(self, on: dt.date | None = None) -> ResultQuerySet:
         return self.filter(published_on__isnull=True, publication_due__lt=on or timezone.localdate())
 
@@ -484,7 +491,14 @@ class Result(BaseModel):
         related_name="+",
     )
 
+    # Credit repair of a negative result (2025 rules, repair app): the result stays on file but is no longer shown
+    # on the public record from this day; a revoked repair clears it again (both audited).
+    publication_stopped_on = models.DateField(_("no longer shown from"), null=True, blank=True, editable=False)
+    publication_stop_note = models.CharField(_("why no longer shown"), max_length=255, blank=True, editable=False)
+
     objects = ResultQuerySet.as_manager()
+
+    NEGATIVE_OUTCOMES = frozenset({Outcome.PROBLEM, Outcome.NOT_REACHABLE, Outcome.REFUSED, Outcome.NOT_OPERATING})
 
     class Meta:
         ordering = ["enterprise", "-inspected_on"]

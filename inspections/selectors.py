@@ -30,7 +30,10 @@ def published_results(
     Each row has enterprise_id, inspected_on, outcome (get_outcome_display()), problem_found, published_on and
     plan_name; ordered by enterprise_id, -inspected_on.
     """
-    qs = Result.objects.filter(published_on__isnull=False).annotate(plan_name=F("plan__name"))
+    # A result whose publication a credit repair stopped is no longer on the public record (nor on certificates).
+    qs = Result.objects.filter(published_on__isnull=False, publication_stopped_on__isnull=True).annotate(
+        plan_name=F("plan__name")
+    )
     if enterprise_ids is not None:
         qs = qs.filter(enterprise_id__in=list(enterprise_ids))
     if start is not None:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from core.models import BaseModel
 from disclosure.models import AbnormalListing, Penalty, SeriousListing
 from enterprises.models import Enterprise, Region
+from inspections.models import Result
 
 
 # --- accounts -----------------------------------------------------------------------------------------------------
@@ -185,6 +186,7 @@ class RepairApplication(BaseModel):
         ABNORMAL_REMOVAL = "abnormal_removal", _("Removal from the abnormal list")
         SERIOUS_EARLY_REMOVAL = "serious_early_removal", _("Early removal from the serious list")
         PENALTY_EARLY_STOP = "penalty_early_stop", _("Early stop of a penalty disclosure")
+        INSPECTION_RESULT = "inspection_result", _("Repair of a negative inspection result")
 
     class Status(models.TextChoices):
         SUBMITTED = "submitted", _("Submitted, awaiting acceptance")
@@ -226,7 +228,15 @@ class RepairApplication(BaseModel):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    # "penalty:12", "abnormal:7", "serious:3": the record repaired, for the one-open-application rule.
+    inspection_result = models.ForeignKey(
+        Result,
+        verbose_name=_("inspection result"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # "penalty:12", "abnormal:7", "serious:3", "inspection:5": the record repaired, for the one-open rule.
     target_key = models.CharField(_("record"), max_length=40, editable=False)
     target_label = models.CharField(_("record repaired"), max_length=255)
     policy = models.ForeignKey(RepairPolicy, verbose_name=_("repair policy"), on_delete=models.PROTECT)
@@ -300,6 +310,7 @@ class RepairApplication(BaseModel):
                     Q(kind="penalty_early_stop", penalty__isnull=False)
                     | Q(kind="abnormal_removal", abnormal_listing__isnull=False)
                     | Q(kind="serious_early_removal", serious_listing__isnull=False)
+                    | Q(kind="inspection_result", inspection_result__isnull=False)
                 ),
                 name="repair_application_has_record",
                 violation_error_message=_("An application must name the record it repairs."),
@@ -338,8 +349,8 @@ class RepairApplication(BaseModel):
         return self.status in self.OPEN_STATUSES
 
     @property
-    def target(self) -> Penalty | AbnormalListing | SeriousListing:
-        record = self.penalty or self.abnormal_listing or self.serious_listing
+    def target(self) -> Penalty | AbnormalListing | SeriousListing | Result:
+        record = self.penalty or self.abnormal_listing or self.serious_listing or self.inspection_result
         assert record is not None
         return record
 

@@ -11,7 +11,9 @@ Penalty disclosures (国市监信规〔2021〕3号, seed 000 §8; SAMR order 107
 - repeat offenders (多次违法失信, seed 002 §12) wait longer and cannot be accepted on a 容缺 commitment.
 Abnormal list: reason 1 (annual report) once every missing report is filed, and then at once (即申即办); the other
 reasons once the cause is cured (the officer checks the proof). Serious list: early removal one year after listing,
-with no further heavier penalty since.
+with no further heavier penalty since. Negative inspection results (2025 rules only, RepairPolicy
+.inspection_results_repairable): once published, when the problem has been corrected (the officer checks the proof),
+not while on the serious list.
 """
 
 from __future__ import annotations
@@ -26,11 +28,17 @@ from disclosure.policies import HEAVY_KINDS, KEY_DOMAINS, add_months
 PENALTY = "penalty_early_stop"
 ABNORMAL = "abnormal_removal"
 SERIOUS = "serious_early_removal"
+INSPECTION = "inspection_result"
 
 # What each kind needs: the primary materials must come with the application; a secondary one may follow on a
 # 容缺 commitment (seed 000 §8: "主要申请材料齐全 … 次要条件或材料欠缺的，由企业承诺按时后补").
 PRIMARY_MATERIALS = ("application_form", "credit_commitment")
-SECONDARY_MATERIALS = {PENALTY: ("proof_of_fulfilment",), SERIOUS: ("proof_of_fulfilment",), ABNORMAL: ()}
+SECONDARY_MATERIALS = {
+    PENALTY: ("proof_of_fulfilment",),
+    SERIOUS: ("proof_of_fulfilment",),
+    ABNORMAL: (),
+    INSPECTION: ("proof_of_fulfilment",),
+}
 
 
 def _ymd(day: dt.date) -> str:
@@ -196,3 +204,45 @@ def serious_eligibility(facts: SeriousRepairFacts, *, on: dt.date) -> Eligibilit
             rule=rule,
         )
     return Eligibility(kind=SERIOUS, may_apply=True, tolerance_allowed=not facts.repeat_offender, rule=rule)
+
+
+# --- negative inspection results (2025 rules) ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class InspectionRepairFacts:
+    shown: bool  # published and still on the public record
+    negative: bool  # problem found, not reachable, refused, not operating
+    repairable: bool  # the repair policy in force lets inspection results be repaired
+    repairable_from: dt.date | None = None  # the first day of a policy that does, if one is known
+    on_serious_list: bool = False
+    repeat_offender: bool = False
+
+
+def inspection_eligibility(facts: InspectionRepairFacts, *, on: dt.date) -> Eligibility:
+    """May the repair of this inspection result (its removal from the public record) be applied for on `on`?"""
+    rule = "2025年规定：抽查检查发现问题等负面结果信息，经营主体已改正问题、消除不良影响的，可以申请信用修复"
+    if not facts.shown:
+        return Eligibility(kind=INSPECTION, may_apply=False, reasons=("该检查结果目前未在公示",), never=True)
+    if not facts.negative:
+        return Eligibility(
+            kind=INSPECTION, may_apply=False, reasons=("该检查结果未发现问题，无需申请信用修复",), never=True
+        )
+    if not facts.repairable:
+        if facts.repairable_from is not None and facts.repairable_from > on:
+            return Eligibility(
+                kind=INSPECTION,
+                may_apply=False,
+                reasons=(f"抽查检查结果的信用修复自{_ymd(facts.repairable_from)}起施行，届时可以申请",),
+                from_date=facts.repairable_from,
+                rule=rule,
+            )
+        return Eligibility(
+            kind=INSPECTION, may_apply=False, reasons=("现行信用修复规定不适用于抽查检查结果",), never=True
+        )
+    if facts.on_serious_list:
+        return Eligibility(
+            kind=INSPECTION,
+            may_apply=False,
+            reasons=("被列入严重违法失信名单期间不能申请修复检查结果信息，请先申请提前移出",),
+            rule=rule,
+        )
+    return Eligibility(kind=INSPECTION, may_apply=True, tolerance_allowed=not facts.repeat_offender, rule=rule)

@@ -15,12 +15,14 @@ from disclosure import selectors as public
 from disclosure.models import AbnormalListing, Penalty, SeriousListing
 from disclosure.policies import add_months
 from disclosure.services.listings import heavier_penalties_since, serious_early_removal_from
+from disclosure.texts import authority_name
 from enterprises.models import AnnualReport, Enterprise, Region
+from inspections.models import Result
 from repair import rules
 from repair.models import CountyRepairSetting, RepairApplication, RepairPolicy
 
 Kind = RepairApplication.Kind
-Record = Penalty | AbnormalListing | SeriousListing
+Record = Penalty | AbnormalListing | SeriousListing | Result
 
 
 def _ymd(day: dt.date) -> str:
@@ -88,6 +90,8 @@ def target_type_of(record: Record) -> str:
         return "penalty"
     if isinstance(record, AbnormalListing):
         return "abnormal"
+    if isinstance(record, Result):
+        return "inspection"
     return "serious"
 
 
@@ -100,6 +104,7 @@ def kind_of(record: Record) -> str:
         "penalty": Kind.PENALTY_EARLY_STOP,
         "abnormal": Kind.ABNORMAL_REMOVAL,
         "serious": Kind.SERIOUS_EARLY_REMOVAL,
+        "inspection": Kind.INSPECTION_RESULT,
     }[target_type_of(record)]
 
 
@@ -109,6 +114,8 @@ def record_label(record: Record) -> str:
     if isinstance(record, AbnormalListing):
         noun = "标记经营异常状态" if record.is_mark else "列入经营异常名录"
         return f"{noun} {record.decision_number}（{record.get_reason_display()}，{_ymd(record.decided_on)}）"
+    if isinstance(record, Result):
+        return f"抽查检查结果 {record.plan.name}（{record.get_outcome_display()}，{_ymd(record.inspected_on)}）"
     assert record.decided_on is not None
     return f"列入严重违法失信名单 {record.decision_number}（{_ymd(record.decided_on)}）"
 
@@ -119,6 +126,8 @@ def responsible_office(record: Record) -> tuple[Region, str]:
         code = record.department.region_code or settings.PORTAL_CITY_REGION_CODE
         office = Region.objects.filter(code=code).first() or Region.objects.get(code=settings.PORTAL_CITY_REGION_CODE)
         return office, record.authority_name or record.department.name
+    if isinstance(record, Result):
+        return record.plan.region, authority_name(record.plan.region)
     return record.office, record.authority_name
 
 
@@ -213,6 +222,27 @@ def serious_facts(listing: SeriousListing, *, on: dt.date, policy: RepairPolicy)
     )
 
 
+def inspection_facts(result: Result, *, on: dt.date, policy: RepairPolicy) -> rules.InspectionRepairFacts:
+    shown = Result.objects.shown(on).filter(pk=result.pk).exists()
+    repairable_from = None
+    if not policy.inspection_results_repairable:
+        later = (
+            RepairPolicy.objects.filter(effective_from__gt=policy.effective_from, inspection_results_repairable=True)
+            .order_by("effective_from")
+            .first()
+        )
+        repairable_from = later.effective_from if later else None
+    _, on_serious = _on_lists(result.enterprise, on=on)
+    return rules.InspectionRepairFacts(
+        shown=shown,
+        negative=result.outcome in Result.NEGATIVE_OUTCOMES,
+        repairable=policy.inspection_results_repairable,
+        repairable_from=repairable_from,
+        on_serious_list=on_serious,
+        repeat_offender=is_repeat_offender(result.enterprise, on=on, policy=policy),
+    )
+
+
 def eligibility(record: Record, *, on: dt.date, policy: RepairPolicy | None = None) -> rules.Eligibility:
     """The rules' answer for one record on day `on` (before submission, and again at decision)."""
     policy = policy or policy_in_force(on)
@@ -222,6 +252,8 @@ def eligibility(record: Record, *, on: dt.date, policy: RepairPolicy | None = No
         )
     if isinstance(record, AbnormalListing):
         return rules.abnormal_eligibility(abnormal_facts(record, on=on))
+    if isinstance(record, Result):
+        return rules.inspection_eligibility(inspection_facts(record, on=on, policy=policy), on=on)
     return rules.serious_eligibility(serious_facts(record, on=on, policy=policy), on=on)
 
 
@@ -244,7 +276,13 @@ def current_records(enterprise: Enterprise) -> list[Record]:
         .select_related("office", "enterprise")
         .order_by("-decided_on", "-id")
     )
-    return [*serious, *abnormal, *penalties]
+    inspections = list(
+        Result.objects.shown(today)
+        .filter(enterprise=enterprise, outcome__in=Result.NEGATIVE_OUTCOMES)
+        .select_related("plan__region", "enterprise")
+        .order_by("-inspected_on", "-id")
+    )
+    return [*serious, *abnormal, *penalties, *inspections]
 
 
 def _today() -> dt.date:
@@ -283,7 +321,12 @@ def repairable_records(enterprise: Enterprise, *, on: dt.date | None = None) -> 
 def find_record(enterprise: Enterprise, *, target_type: str, pk: int) -> Record:
     """One record of this entity by type and id; another entity's record, or an unknown one, is not found
     (a guessed id answers exactly like a missing one)."""
-    models: dict[str, type[Record]] = {"penalty": Penalty, "abnormal": AbnormalListing, "serious": SeriousListing}
+    models: dict[str, type[Record]] = {
+        "penalty": Penalty,
+        "abnormal": AbnormalListing,
+        "serious": SeriousListing,
+        "inspection": Result,
+    }
     model = models.get(target_type)
     record = (
         model.objects.select_related("enterprise").filter(pk=pk, enterprise=enterprise).first()  # type: ignore[attr-defined]

@@ -91,7 +91,7 @@ class RepairApplicationDetailSerializer(RepairApplicationSerializer):
 class ApplicationInputSerializer(serializers.Serializer):
     """Filing (multipart): the record, the statement, the contact, the materials, 容缺 on request."""
 
-    target_type = serializers.ChoiceField(choices=["penalty", "abnormal", "serious"])
+    target_type = serializers.ChoiceField(choices=["penalty", "abnormal", "serious", "inspection"])
     target_id = serializers.IntegerField(min_value=1)
     statement = serializers.CharField(max_length=4000)
     contact_name = serializers.CharField(max_length=50)

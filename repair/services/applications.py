@@ -34,6 +34,8 @@ from disclosure.models import AbnormalListing, Penalty, SeriousListing
 from disclosure.services import listings as listing_services
 from disclosure.services import penalties as penalty_services
 from enterprises.models import Commitment, Enterprise
+from inspections.models import Result
+from inspections.services import repair as result_repair
 from repair import documents, rules, selectors
 from repair.materials import CheckedFile, check_upload
 from repair.models import ApplicationStep, Material, RepairApplication, RepairDocument
@@ -45,7 +47,8 @@ MaterialKind = Material.Kind
 
 REVIEW_ROLES = frozenset({User.Role.CITY_REGULATOR, User.Role.COUNTY_REGULATOR, User.Role.CREDIT_REVIEWER})
 AUDIT_FIELDS = [
-    "number", "enterprise_id", "kind", "penalty_id", "abnormal_listing_id", "serious_listing_id", "target_key",
+    "number", "enterprise_id", "kind", "penalty_id", "abnormal_listing_id", "serious_listing_id",
+    "inspection_result_id", "target_key",
     "policy_id", "responsible_office_id", "channel", "submitted_by_id", "status", "filed_on", "acceptance_due",
     "accepted_on", "decision_due", "due_on", "due_note", "handler_id", "immediate", "tolerance", "tolerance_missing",
     "materials_due", "materials_completed_on", "commitment_id", "requested_materials", "resume_status", "decided_on",
@@ -105,7 +108,15 @@ def _owner_of(actor: User | None) -> Enterprise | None:
 def _locked(application: RepairApplication) -> RepairApplication:
     return (
         RepairApplication.objects.select_for_update(of=("self",))
-        .select_related("enterprise", "responsible_office", "policy", "penalty", "abnormal_listing", "serious_listing")
+        .select_related(
+            "enterprise",
+            "responsible_office",
+            "policy",
+            "penalty",
+            "abnormal_listing",
+            "serious_listing",
+            "inspection_result__plan",
+        )
         .get(pk=application.pk)
     )
 
@@ -317,6 +328,7 @@ def application_submit(
         penalty=record if isinstance(record, Penalty) else None,
         abnormal_listing=record if isinstance(record, AbnormalListing) else None,
         serious_listing=record if isinstance(record, SeriousListing) else None,
+        inspection_result=record if isinstance(record, Result) else None,
         target_key=key_of_record,
         target_label=selectors.record_label(record),
         policy=policy,
@@ -575,6 +587,9 @@ def _end_record(application: RepairApplication, *, actor: User | None, on: dt.da
         )
         noun = "恢复正常记载状态" if application.abnormal_listing.is_mark else "移出经营异常名录"
         return f"决定将你（单位）{noun}。"
+    if application.inspection_result_id:
+        result_repair.result_stop_publication(actor=actor, result=application.inspection_result, on=on, note=note)
+        return "决定对上述抽查检查结果信息停止公示，自本决定作出之日起不再在本平台公示。"
     listing_services.serious_remove(
         actor=actor,
         listing=application.serious_listing,
@@ -684,6 +699,8 @@ def _restore_record(application: RepairApplication, *, actor: User | None, on: d
         penalty_services.penalty_restore_disclosure(actor=actor, penalty=application.penalty, on=on, reason=reason)
     elif application.abnormal_listing_id:
         listing_services.abnormal_restore(actor=actor, listing=application.abnormal_listing, on=on, reason=reason)
+    elif application.inspection_result_id:
+        result_repair.result_restore_publication(actor=actor, result=application.inspection_result, reason=reason)
     else:
         listing_services.serious_restore(actor=actor, listing=application.serious_listing, on=on, reason=reason)
 
