@@ -18,8 +18,8 @@ from typing import Any
 CLASS_KEYS = ("A", "B", "C", "D", "")
 
 # Inspection outcomes (inspections.models.Result.Outcome codes) that are warning causes (credit.warnings).
-UNREACHABLE_OUTCOMES = frozenset({"unreachable", "not_reachable"})
-ORDER_OUTCOMES = frozenset({"problem_ordered", "ordered_to_correct", "problem_found"})
+UNREACHABLE_OUTCOMES = frozenset({"not_reachable"})
+ORDER_OUTCOMES = frozenset({"problem"})
 
 
 def _selectors() -> Any | None:
@@ -97,5 +97,15 @@ def inspection_statistics(*, regions: list[str] | None, start: dt.date, end: dt.
     by_class = base["by_class"]
     for key in CLASS_KEYS:
         by_class.setdefault(key, {"inspected": 0, "problems": 0, "rate": None})
+    # inspections gives rates as fractions (0.142); the reports and the dashboard show percentages (14.2).
+    base["problem_rate"] = _percent(base.get("problem_rate"))
+    for key in CLASS_KEYS:
+        by_class[key]["rate"] = _percent(by_class[key].get("rate")) if by_class[key].get("inspected") else None
+    if not base.get("entities_inspected"):
+        base["problem_rate"] = None
     base["available"] = True
     return base
+
+
+def _percent(value: float | None) -> float | None:
+    return None if value is None else round(100 * float(value), 2)
