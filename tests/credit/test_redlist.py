@@ -28,10 +28,10 @@ def population(db):
     penalised = clean_entity(name="受罚公司")
     PenaltyFactory(enterprise=penalised, decision_date=dt.date(2024, 5, 1), disclosed_until=dt.date(2025, 5, 1))
     old_listing = clean_entity(name="早已移出公司")
-    AbnormalListingFactory(enterprise=old_listing, decided_on=dt.date(2022, 7, 1), status=AbnormalListing.Status.REMOVED,
+    AbnormalListingFactory(enterprise=old_listing, decided_on=dt.date(2022, 7, 1), status=AbnormalListing.Status.REMOVED,  # noqa: E501
                            removed_on=dt.date(2023, 6, 1))  # fmt: skip
     recent_listing = clean_entity(name="近期移出公司")
-    AbnormalListingFactory(enterprise=recent_listing, decided_on=dt.date(2023, 7, 1), status=AbnormalListing.Status.REMOVED,
+    AbnormalListingFactory(enterprise=recent_listing, decided_on=dt.date(2023, 7, 1), status=AbnormalListing.Status.REMOVED,  # noqa: E501
                            removed_on=dt.date(2024, 2, 1))  # fmt: skip
     suspended = clean_entity(name="歇业公司", status=Enterprise.Status.SUSPENDED)
     taigu = clean_entity(name="太谷守信公司", region=Region.objects.get(code="140703"))

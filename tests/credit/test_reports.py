@@ -24,7 +24,7 @@ PERIOD = (dt.date(2026, 1, 1), dt.date(2026, 10, 31))
 
 @pytest.fixture
 def data(db, city_regulator):
-    yuci = Region.objects.get(code="140702")
+
     taigu = Region.objects.get(code="140703")
     # 榆次: 3 enterprises (one deregistered), 2 individual businesses, 1 cooperative; 太谷: 1 enterprise
     e1 = EnterpriseFactory(risk_class="A")
@@ -52,11 +52,11 @@ def data(db, city_regulator):
     # Serious: e2 listed in the period, c1 removed (early repair) in the period
     SeriousListingFactory(enterprise=e2, decided_on=dt.date(2026, 3, 2))
     SeriousListingFactory(enterprise=c1, decided_on=dt.date(2025, 3, 2), stage=SeriousListing.Stage.REMOVED,
-                          removed_on=dt.date(2026, 4, 1), removal_kind="early_repair", hidden_from_public=True)  # fmt: skip
+                          removed_on=dt.date(2026, 4, 1), removal_kind="early_repair", hidden_from_public=True)  # fmt: skip  # noqa: E501
     # Penalties: 2 of e1 disclosed in the period, one stopped early; e2 one; one of 2025 expired in the period
     PenaltyFactory(enterprise=e1, decision_date=dt.date(2026, 3, 2), disclosed_from=dt.date(2026, 3, 3))
     PenaltyFactory(enterprise=e1, decision_date=dt.date(2026, 4, 2), disclosed_from=dt.date(2026, 4, 3),
-                   disclosure_ended_on=dt.date(2026, 10, 9), disclosure_end_reason=Penalty.EndReason.REPAIRED)  # fmt: skip
+                   disclosure_ended_on=dt.date(2026, 10, 9), disclosure_end_reason=Penalty.EndReason.REPAIRED)  # fmt: skip  # noqa: E501
     PenaltyFactory(enterprise=e2, decision_date=dt.date(2026, 5, 2), disclosed_from=dt.date(2026, 5, 3))
     PenaltyFactory(enterprise=i2, decision_date=dt.date(2025, 1, 2), disclosed_from=dt.date(2025, 1, 3),
                    disclosed_until=dt.date(2026, 1, 2), disclosure_ended_on=dt.date(2026, 1, 3),
@@ -156,7 +156,7 @@ def test_a_bad_period_is_refused(db, city_regulator, start, end, code):
 
 def test_the_workbook_has_a_sheet_per_theme_with_the_figures(data):
     workbook = reports.report_workbook(reports.report_data(scope()))
-    assert workbook.sheetnames == ["经营主体", "年报公示", "信用风险分类", "双随机抽查", "经营异常名录", "严重违法失信名单",
+    assert workbook.sheetnames == ["经营主体", "年报公示", "信用风险分类", "双随机抽查", "经营异常名录", "严重违法失信名单",  # noqa: E501
                                    "行政处罚公示", "信用修复", "信用核查", "失信警示"]  # fmt: skip
     sheet = workbook["经营异常名录"]
     values = [[c.value for c in row] for row in sheet.iter_rows()]
