@@ -42,4 +42,6 @@ app.conf.beat_schedule = {
     "repair-overdue-digest": {"task": "repair.tasks.overdue_digest", "schedule": crontab(hour=8, minute=0)},
     # Credit-risk reclassification of every entity, after the disclosure jobs (it reads their listings).
     "credit-reclassify": {"task": "credit.tasks.reclassify_nightly", "schedule": crontab(hour=3, minute=0)},
+    # Warnings (失信警示): after the disclosure jobs, before office hours; the outbox delivers them within a minute.
+    "credit-warnings": {"task": "credit.tasks.warnings_daily", "schedule": crontab(hour=6, minute=30)},
 }

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from core.views import healthz
+from credit import views as credit_views
 
 admin.site.site_header = "晋中市市场监督管理局 企业信用监管平台"
 admin.site.site_title = "企业信用监管平台"
@@ -28,6 +29,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("core.urls")),
     path("inspections/", include("inspections.urls")),
+    # Printed in the QR code of every credit-check certificate (credit.certificates): short and stable.
+    path("verify/<str:token>/", credit_views.verify, name="credit-verify"),
+    path("portal/certificate/", credit_views.portal_certificate, name="portal-certificate"),
     path("portal/", include("repair.urls")),
     path("credit/", include("credit.urls")),
     # The public credit record (/e/<USCC>/) and the public lists are disclosure's; they come before the registry's.

@@ -24,7 +24,18 @@ from core.admin_utils import EstimatedCountPaginator, ScopedAdmin
 from core.errors import ApplicationError
 from credit import selectors, services
 from credit.indicators import GROUPS, INDICATORS
-from credit.models import ClassChange, ModelVersion, RiskResult, Run, Snapshot
+from credit.models import (
+    CertificatePrint,
+    CheckLine,
+    ClassChange,
+    CreditCheck,
+    CreditWarning,
+    ModelVersion,
+    RedListPolicy,
+    RiskResult,
+    Run,
+    Snapshot,
+)
 from enterprises import admin as enterprise_admin
 
 # ==============================================================================================================
@@ -410,3 +421,427 @@ class DashboardAdmin(admin.ModelAdmin):
             "runs_url": reverse("admin:credit_run_changelist"),
         }
         return TemplateResponse(request, "credit/admin/dashboard.html", context)
+
+
+# ==============================================================================================================
+# Credit checks, certificates, warnings, red-list policy, reports, supervision dashboard (issue 7)
+# ==============================================================================================================
+
+CHECK_ROLES = frozenset({"city_regulator", "county_regulator"})
+
+
+def can_run_checks(user) -> bool:
+    """City and county regulators (and superusers) run checks and print certificates; county ones in their
+    county only (credit.checks scopes every entry through Enterprise.objects.visible_to)."""
+    return bool(user and user.is_authenticated and (user.is_superuser or (user.is_staff and user.role in CHECK_ROLES)))
+
+
+class CheckLineInline(ReadOnlyInline):
+    model = CheckLine
+    fk_name = "check_run"
+    fields = [
+        "position",
+        "raw_value",
+        "uscc",
+        "enterprise",
+        "outcome",
+        "message",
+        "red_listed",
+        "serial",
+        "prints",
+        "certificate",
+    ]
+    readonly_fields = fields
+    verbose_name_plural = _("entries")
+    max_num = 0
+    show_change_link = False
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return can_run_checks(request.user)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("enterprise")
+
+    @admin.display(description=_("certificate"))
+    def certificate(self, line: CheckLine) -> str:
+        if line.outcome not in CheckLine.CHECKED:
+            return "—"
+        url = reverse("admin:credit_creditcheck_print", args=[line.check_run_id, line.pk])
+        label = "打印证书" if line.prints == 0 else f"补打证书（已打印 {line.prints} 次）"
+        return format_html(
+            '<form method="post" action="{}" style="margin:0">'
+            '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+            '<button type="submit" class="button">{}</button></form>',
+            url,
+            getattr(self, "_csrf", ""),
+            label,
+        )
+
+    def get_formset(self, request, obj=None, **kwargs):
+        from django.middleware.csrf import get_token
+
+        self._csrf = get_token(request)
+        return super().get_formset(request, obj, **kwargs)
+
+
+@admin.register(CreditCheck)
+class CreditCheckAdmin(admin.ModelAdmin):
+    """Credit checks: a new check (one entity, pasted codes, an uploaded list) from the add page; each check with
+    its entries, the certificates to print or reprint, and a batch's job (progress, download)."""
+
+    list_display = [
+        "pk",
+        "created_at",
+        "kind",
+        "purpose",
+        "period_start",
+        "period_end",
+        "requested_by",
+        "status",
+        "summary",
+    ]
+    list_filter = ["kind", "purpose", "status"]
+    search_fields = ["=lines__uscc"]
+    change_list_template = "credit/admin/creditcheck_change_list.html"
+    inlines = [CheckLineInline]
+    fields = [
+        "kind",
+        "purpose",
+        "purpose_note",
+        "period_start",
+        "period_end",
+        "reference_date",
+        "requested_by",
+        "region_code",
+        "status",
+        "job_link",
+        "notes",
+        "counts",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return CreditCheck.objects.visible_to(request.user).select_related("requested_by", "job")
+
+    def has_module_permission(self, request) -> bool:
+        return can_run_checks(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return can_run_checks(request.user)
+
+    def has_add_permission(self, request) -> bool:
+        return can_run_checks(request.user)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_actions(self, request):
+        return {}
+
+    @admin.display(description=_("counts"))
+    def summary(self, check: CreditCheck) -> str:
+        c = check.counts or {}
+        skipped = c.get("malformed", 0) + c.get("unknown", 0) + c.get("out_of_scope", 0)
+        return f"共 {c.get('total', 0)}：有记录 {c.get('records', 0)}，无记录 {c.get('no_record', 0)}，未核查 {skipped}"
+
+    @admin.display(description=_("background job"))
+    def job_link(self, check: CreditCheck) -> str:
+        if not check.job_id:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("core:job-detail", args=[check.job_id]), str(check.job))
+
+    @admin.display(description=_("input notes"))
+    def notes(self, check: CreditCheck) -> str:
+        if not check.input_notes:
+            return "—"
+        return format_html_join(mark_safe("<br>"), "{}", ((n["message"],) for n in check.input_notes))
+
+    def _object_or_404(self, request, pk) -> CreditCheck:
+        return get_object_or_404(self.get_queryset(request), pk=pk)
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        raise Http404
+
+    def get_urls(self):
+        info = self.model._meta.app_label, self.model._meta.model_name
+        return [
+            path(
+                "<int:pk>/lines/<int:line_pk>/print/",
+                self.admin_site.admin_view(self.print_view),
+                name="{}_{}_print".format(*info),
+            ),
+            path("reports/", self.admin_site.admin_view(self.report_view), name="credit_reports"),
+            path(
+                "reports/abnormal-detail/",
+                self.admin_site.admin_view(self.abnormal_detail_view),
+                name="credit_abnormal_detail",
+            ),
+            path("supervision/", self.admin_site.admin_view(self.dashboard_view), name="credit_supervision_dashboard"),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        from credit import checks as check_services
+        from credit.forms import CheckForm
+
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = CheckForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            common = {
+                "actor": request.user,
+                "purpose": data["purpose"],
+                "purpose_note": data["purpose_note"],
+                "start": data["period_start"],
+                "end": data["period_end"],
+            }
+            try:
+                if data["uscc"].strip():
+                    check = check_services.check_single(uscc=data["uscc"], **common)
+                    messages.success(request, "核查完成，可打印信用核查证书")
+                    return redirect("admin:credit_creditcheck_change", check.pk)
+                if data["upload"]:
+                    upload = data["upload"]
+                    parsed = check_services.parse_file(
+                        name=upload.name, content=upload.read(check_services.MAX_FILE_BYTES + 1)
+                    )
+                else:
+                    parsed = check_services.parse_text(data["codes"])
+                check = check_services.check_batch_start(parsed=parsed, output=data["output"], **common)
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, f"已提交批量核查（{len(parsed.entries)} 个代码），正在后台处理")
+                return redirect("admin:credit_creditcheck_change", check.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("New credit check"),
+            "form": form,
+            "batch_max": check_services.batch_max(),
+        }
+        return TemplateResponse(request, "credit/admin/check_form.html", context)
+
+    def print_view(self, request, pk: int, line_pk: int):
+        from credit import certificates
+
+        if request.method != "POST":
+            return redirect("admin:credit_creditcheck_change", pk)
+        check = self._object_or_404(request, pk)
+        line = get_object_or_404(check.lines.select_related("check_run"), pk=line_pk)
+        if line.outcome not in CheckLine.CHECKED:
+            raise Http404
+        printed, pdf = certificates.certificate_print(line=line, actor=request.user, channel="admin")
+        from urllib.parse import quote
+
+        from django.http import HttpResponse
+
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(certificates.filename_of(printed))}"
+        return response
+
+    # --- reports ---------------------------------------------------------------------------------------------
+    def report_view(self, request):
+        from credit import reports
+        from credit.forms import ReportForm
+
+        if not can_run_checks(request.user):
+            raise PermissionDenied
+        counties = selectors.visible_counties(request.user)
+        form = ReportForm(request.GET or None, counties=counties, city_wide=request.user.is_city_wide)
+        data = None
+        if request.GET and form.is_valid():
+            try:
+                scope = reports.resolve_scope(
+                    user=request.user,
+                    region=form.cleaned_data["region"],
+                    start=form.cleaned_data["start"],
+                    end=form.cleaned_data["end"],
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                data = reports.report_data(scope)
+                if request.GET.get("download"):
+                    return self._workbook_response(reports, data)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("County statistics report"),
+            "form": form,
+            "data": data,
+            "query": request.GET.urlencode(),
+        }
+        return TemplateResponse(request, "credit/admin/report.html", context)
+
+    def _workbook_response(self, reports, data):
+        import io
+        from urllib.parse import quote
+
+        from django.http import HttpResponse
+
+        buffer = io.BytesIO()
+        reports.report_workbook(data).save(buffer)
+        response = HttpResponse(
+            buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(reports.report_filename(data))}"
+        return response
+
+    def abnormal_detail_view(self, request):
+        from credit import reports
+
+        if request.method != "POST" or not can_run_checks(request.user):
+            raise PermissionDenied
+        filters = {
+            k: v
+            for k, v in request.POST.items()
+            if k in {"status", "reason", "is_mark", "year", "uscc", "region", "decided_on_after", "decided_on_before"}
+            and v
+        }
+        try:
+            job = reports.abnormal_detail_start(actor=request.user, filters=filters)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect("admin:credit_reports")
+        return redirect("core:job-detail", job.pk)
+
+    # --- dashboard -------------------------------------------------------------------------------------------
+    def dashboard_view(self, request):
+        from credit import dashboard
+
+        if not can_run_checks(request.user):
+            raise PermissionDenied
+        counties = selectors.visible_counties(request.user)
+        region = request.GET.get("county") or None
+        if region and region not in {c.code for c in counties}:
+            raise Http404
+        try:
+            board = dashboard.dashboard_for(request.user, region=region)
+        except ApplicationError as exc:
+            raise PermissionDenied(exc.message) from exc
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Supervision dashboard"),
+            "board": board,
+            "counties": counties,
+            "region": region,
+            "classes": ["A", "B", "C", "D"],
+            # built from numbers and escaped labels (credit.dashboard.bar_svg, credit.selectors.trend_svg)
+            "trend_chart": mark_safe(board.trend_chart),
+            "listings_chart": mark_safe(board.listings_chart),
+            "repairs_chart": mark_safe(board.repairs_chart),
+            "inspections_chart": mark_safe(board.inspections_chart),
+        }
+        return TemplateResponse(request, "credit/admin/supervision.html", context)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "credit_links": [
+                (reverse("admin:credit_reports"), _("County statistics report")),
+                (reverse("admin:credit_supervision_dashboard"), _("Supervision dashboard")),
+            ],
+        }
+        return super().changelist_view(request, extra_context)
+
+
+@admin.register(CertificatePrint)
+class CertificatePrintAdmin(admin.ModelAdmin):
+    """The print log: every print and reprint of every certificate (who, when, through which channel)."""
+
+    list_display = ["serial", "printed_at", "printed_by", "channel", "entity"]
+    list_filter = ["channel"]
+    search_fields = ["=serial", "=line__uscc"]
+    list_select_related = ["printed_by", "line"]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        visible = CreditCheck.objects.visible_to(request.user)
+        return qs.filter(line__check_run__in=visible)
+
+    @admin.display(description=_("market entity"))
+    def entity(self, printed: CertificatePrint) -> str:
+        return printed.line.uscc
+
+    def has_module_permission(self, request) -> bool:
+        return can_run_checks(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return can_run_checks(request.user)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(CreditWarning)
+class CreditWarningAdmin(ScopedAdmin):
+    """What was sent to whom: every warning with its cause, channel, recipient and the outbox message's status."""
+
+    list_display = ["found_on", "enterprise", "cause", "cause_key", "channel", "recipient", "delivery"]
+    list_filter = ["cause", "channel", "found_on"]
+    search_fields = ["=enterprise__uscc"]
+    list_select_related = ["enterprise", "message"]
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    fields = ["found_on", "enterprise", "cause", "cause_key", "channel", "recipient", "delivery", "body"]
+    readonly_fields = fields
+
+    @admin.display(description=_("delivery"))
+    def delivery(self, warning: CreditWarning) -> str:
+        m = warning.message
+        if m is None:
+            return "—"
+        when = f" {timezone.localtime(m.sent_at):%Y-%m-%d %H:%M}" if m.sent_at else ""
+        return f"{m.get_status_display()}{when}"
+
+    @admin.display(description=_("body"))
+    def body(self, warning: CreditWarning) -> str:
+        return warning.message.body if warning.message else ""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(RedListPolicy)
+class RedListPolicyAdmin(admin.ModelAdmin):
+    """The red-list conditions (data, with an effective date): a change is a new row from a later date."""
+
+    list_display = [
+        "name",
+        "effective_from",
+        "years_free",
+        "require_annual_reports",
+        "require_operating",
+        "include_individual",
+    ]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # A policy in force stays as it was (the red list of past days must be reproducible): add a new row.
+        if obj is not None and obj.effective_from <= timezone.localdate():
+            return False
+        return super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change) -> None:
+        from core.audit import audit_log, snapshot
+
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            audit_log(actor=request.user, action="credit.redlist_policy_save", obj=obj, after=snapshot(obj))

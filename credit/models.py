@@ -298,3 +298,239 @@ class Snapshot(models.Model):
     @property
     def total(self) -> int:
         return self.a + self.b + self.c + self.d
+
+
+# ==============================================================================================================
+# Credit checks (信用核查) and their certificates, warnings (失信警示), the red list (守信激励) — DESIGN.md §3.8
+# ==============================================================================================================
+
+
+class CreditCheckQuerySet(models.QuerySet):
+    def visible_to(self, user) -> CreditCheckQuerySet:
+        """Checks are seen by whoever may see their requester's scope: the city roles all, a county its own."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        if user.is_city_wide:
+            return self
+        if not user.region_code:
+            return self.none()
+        return self.filter(region_code=user.region_code)
+
+
+class CreditCheck(BaseModel):
+    """One credit check (信用核查): a single entity or a batch, for a purpose and a period, by a staff user."""
+
+    class Kind(models.TextChoices):
+        SINGLE = "single", _("Single entity")
+        BATCH = "batch", _("Batch")
+
+    class Purpose(models.TextChoices):
+        PROCUREMENT = "procurement", _("Government procurement")
+        TENDERING = "tendering", _("Tendering and bidding")
+        LAND = "land", _("State-owned land transfer")
+        FUNDING = "funding", _("Government funding or subsidies")
+        HONOURS = "honours", _("Honours and awards")
+        QUALIFICATION = "qualification", _("Qualification review")
+        SELF = "self", _("Requested by the entity itself")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
+    purpose_note = models.CharField(_("purpose details"), max_length=200, blank=True)
+    period_start = models.DateField(_("period from"))
+    period_end = models.DateField(_("period to"))
+    # The day the public record is read for: the period's last day (never after the day of the check).
+    reference_date = models.DateField(_("record as of"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    # The requester's county ("" for city-wide roles): the check sees only entities of this scope.
+    region_code = models.CharField(_("scope"), max_length=6, blank=True, db_index=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    job = models.ForeignKey(
+        "core.Job", verbose_name=_("background job"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    # Input rows that are not entities to check (blank, duplicate): [{"row", "value", "message"}].
+    input_notes = models.JSONField(_("input notes"), default=list, blank=True)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+
+    objects = CreditCheckQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("credit check")
+        verbose_name_plural = _("credit checks")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_start__lte=models.F("period_end")),
+                name="credit_check_period_order",
+                violation_error_message=_("The period must not end before it starts."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}（{self.get_purpose_display()}）"
+
+
+class CheckLine(BaseModel):
+    """One entry of a check: an entity found and its public facts, or a code that could not be checked (malformed,
+    unknown, outside the requester's county) — listed in the result, never dropped."""
+
+    class Outcome(models.TextChoices):
+        RECORDS = "records", _("Records found")
+        NO_RECORD = "no_record", _("No record found")
+        MALFORMED = "malformed", _("Malformed code")
+        UNKNOWN = "unknown", _("Not in the registry")
+        OUT_OF_SCOPE = "out_of_scope", _("Not in your county")
+
+    CHECKED = (Outcome.RECORDS, Outcome.NO_RECORD)
+
+    check_run = models.ForeignKey(
+        CreditCheck, verbose_name=_("credit check"), on_delete=models.PROTECT, related_name="lines"
+    )
+    position = models.PositiveIntegerField(_("row"))
+    raw_value = models.CharField(_("input"), max_length=100)
+    uscc = models.CharField(_("unified social credit code"), max_length=18, blank=True, db_index=True)
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("market entity"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField(_("outcome"), max_length=15, choices=Outcome.choices)
+    message = models.CharField(_("message"), max_length=255, blank=True)
+    red_listed = models.BooleanField(_("on the red list"), default=False)
+    # What the certificate states, as stated (credit.checks.gather_facts): reprints and the verification page read
+    # this, never the live records, so a certificate says the same thing whenever it is printed or verified.
+    facts = models.JSONField(_("facts stated"), default=dict, blank=True)
+    digest = models.CharField(_("content digest"), max_length=64, blank=True)
+    # P|B + YYYYMMDD + 6-digit daily sequence, allocated when the line is checked; the printed serial adds "-N".
+    serial = models.CharField(_("certificate serial"), max_length=20, null=True, blank=True, unique=True)
+    prints = models.PositiveIntegerField(_("times printed"), default=0)
+
+    class Meta:
+        ordering = ["check_run", "position"]
+        verbose_name = _("credit-check entry")
+        verbose_name_plural = _("credit-check entries")
+        constraints = [
+            models.UniqueConstraint(fields=["check_run", "position"], name="credit_checkline_position_unique"),
+        ]
+        indexes = [models.Index(fields=["enterprise", "created_at"], name="credit_checkline_ent_idx")]
+
+    def __str__(self) -> str:
+        return self.serial or f"{self.check_run_id}/{self.position}"
+
+
+class CertificateSequence(models.Model):
+    """The running number of certificates per prefix (P single, B batch) and day."""
+
+    prefix = models.CharField(_("prefix"), max_length=1)
+    day = models.DateField(_("day"))
+    last_number = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        ordering = ["day", "prefix"]
+        verbose_name = _("certificate sequence")
+        verbose_name_plural = _("certificate sequences")
+        constraints = [models.UniqueConstraint(fields=["prefix", "day"], name="credit_certificate_sequence_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}{self.day:%Y%m%d}: {self.last_number}"
+
+
+class CertificatePrint(models.Model):
+    """One printing of a certificate (the first one has counter 0, each reprint the next): who, when, how."""
+
+    line = models.ForeignKey(
+        CheckLine, verbose_name=_("credit-check entry"), on_delete=models.PROTECT, related_name="print_log"
+    )
+    counter = models.PositiveIntegerField(_("reprint counter"))
+    serial = models.CharField(_("printed serial"), max_length=24, unique=True)
+    printed_at = models.DateTimeField(_("printed at"), default=timezone.now)
+    printed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("printed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    channel = models.CharField(_("channel"), max_length=20, help_text=_("admin, batch, portal …"))
+
+    class Meta:
+        ordering = ["-printed_at", "-id"]
+        verbose_name = _("certificate print")
+        verbose_name_plural = _("certificate prints")
+        constraints = [models.UniqueConstraint(fields=["line", "counter"], name="credit_print_counter_unique")]
+
+    def __str__(self) -> str:
+        return self.serial
+
+
+class RedListPolicy(BaseModel):
+    """The conditions of the red list (守信激励, seed 003 §五(二)) in force from `effective_from`."""
+
+    name = models.CharField(_("name"), max_length=200)
+    effective_from = models.DateField(_("effective from"))
+    years_free = models.PositiveSmallIntegerField(
+        _("years without listing or penalty"), default=3, help_text=_("seed 003: three consecutive years")
+    )
+    require_annual_reports = models.BooleanField(_("every annual report of the years filed on time"), default=True)
+    require_operating = models.BooleanField(_("operating (not suspended, revoked or deregistered)"), default=True)
+    include_individual = models.BooleanField(_("individual businesses included"), default=True)
+
+    class Meta:
+        ordering = ["-effective_from"]
+        verbose_name = _("red-list policy")
+        verbose_name_plural = _("red-list policies")
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.effective_from} 起）"
+
+
+class CreditWarning(BaseModel):
+    """One warning (失信警示) of one entity for one cause: the reminder queued through the outbox, once."""
+
+    class Cause(models.TextChoices):
+        ANNUAL_REPORT = "annual_report", _("Annual report not yet filed as 30 June nears")
+        UNREACHABLE = "unreachable", _("Not reachable at the registered address (inspection finding)")
+        ORDER_PENDING = "order_pending", _("Disclosure or correction order pending")
+        ABNORMAL_EXPIRY = "abnormal_expiry", _("Three years on the abnormal list in 60 days")
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("market entity"), on_delete=models.PROTECT, related_name="+"
+    )
+    cause = models.CharField(_("cause"), max_length=20, choices=Cause.choices)
+    # What the cause is about: the report year, the listing id, the inspection result id.
+    cause_key = models.CharField(_("about"), max_length=40)
+    found_on = models.DateField(_("found on"))
+    channel = models.CharField(_("channel"), max_length=10)
+    recipient = models.CharField(_("recipient"), max_length=255)
+    message = models.ForeignKey(
+        "core.OutboxMessage",
+        verbose_name=_("outbox message"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    objects = ScopedByEnterpriseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-found_on", "-id"]
+        verbose_name = _("credit warning")
+        verbose_name_plural = _("credit warnings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enterprise", "cause", "cause_key"],
+                name="credit_warning_once",
+                violation_error_message=_("This entity was already warned for this cause."),
+            ),
+        ]
+        indexes = [models.Index(fields=["found_on"], name="credit_warning_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.cause} {self.cause_key}"

@@ -52,3 +52,27 @@ def shadow_run(version_id: int, as_of: str, user_id: int | None = None) -> dict[
     except services.ReclassifyLocked as exc:
         return {"status": "skipped", "message": exc.message}
     return {"run": run.pk, "status": run.status, "counts": run.counts}
+
+
+@shared_task(name="credit.tasks.run_check_batch", acks_late=True)
+def run_check_batch(job_id: int) -> None:
+    """Check a queued batch and write its summary sheet and certificates (idempotent: a claimed job is skipped)."""
+    from credit.checks import check_batch_run
+
+    check_batch_run(job_id)
+
+
+@shared_task(name="credit.tasks.warnings_daily", acks_late=True)
+def warnings_daily() -> dict[str, object]:
+    """The daily warnings job (失信警示) for today; a rerun queues nothing twice."""
+    from credit.warnings import run_warnings
+
+    run = run_warnings(as_of=timezone.localdate(), source="beat")
+    return {"status": run.status, "counts": run.counts}
+
+
+@shared_task(name="credit.tasks.export_abnormal_detail", acks_late=True)
+def export_abnormal_detail(job_id: int) -> None:
+    from credit.reports import abnormal_detail_run
+
+    abnormal_detail_run(job_id)
