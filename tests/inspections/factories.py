@@ -40,6 +40,9 @@ class InspectorFactory(factory.django.DjangoModelFactory):
 
 
 def inspector_user(inspector: Inspector, username: str | None = None) -> User:
+    """The portal account of `inspector` (created on first use)."""
+    if inspector.user_id:
+        return inspector.user
     user = UserFactory(
         username=username or f"insp{inspector.pk}", role=User.Role.INSPECTOR, region_code=inspector.region_id
     )
