@@ -610,3 +610,31 @@ def list_page(queryset: QuerySet[M], *, cursor: Cursor | None, size: int = LIST_
         count=None if capped is None else min(capped, LIST_COUNT_CAP),
         count_is_exact=capped is None or capped <= LIST_COUNT_CAP,
     )
+
+
+# --- sections other apps add to the public record -----------------------------------------------------------------
+@dataclass(frozen=True)
+class PublicSection:
+    """A section another app adds to the entity's public record (e.g. published inspection results), so the
+    record page shows it without disclosure importing that app (dependencies run one way, DESIGN.md §2)."""
+
+    key: str
+    title: str
+    records: list
+    template: str
+
+
+PublicSectionProvider = Callable[[Enterprise, dt.date], PublicSection | None]
+_PUBLIC_SECTION_PROVIDERS: dict[str, PublicSectionProvider] = {}
+
+
+def register_public_section(key: str, provider: PublicSectionProvider) -> None:
+    """Register (or replace) the provider of section `key`; apps call this from AppConfig.ready()."""
+    _PUBLIC_SECTION_PROVIDERS[key] = provider
+
+
+def extra_public_sections(*, enterprise: Enterprise, on: dt.date) -> list[PublicSection]:
+    """The registered sections for `enterprise` on `on`, in registration order (a provider returns None to
+    leave its section out, e.g. when the entity has nothing in it)."""
+    sections = (provider(enterprise, on) for provider in _PUBLIC_SECTION_PROVIDERS.values())
+    return [s for s in sections if s is not None]

@@ -94,7 +94,10 @@ def credit_sections(record: selectors.PublicRecord) -> list[CreditSection]:
 
 def sections_on(on: dt.date) -> Callable[[Enterprise], list[CreditSection]]:
     def sections(enterprise: Enterprise) -> list[CreditSection]:
-        return credit_sections(selectors.public_record(enterprise=enterprise, on=on))
+        own = credit_sections(selectors.public_record(enterprise=enterprise, on=on))
+        # Sections other apps registered (inspection results, …): disclosure does not import them.
+        extra = selectors.extra_public_sections(enterprise=enterprise, on=on)
+        return own + [CreditSection(s.key, s.title, s.records, s.template) for s in extra]
 
     return sections
 

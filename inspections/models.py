@@ -323,9 +323,15 @@ class Draw(BaseModel):
             models.UniqueConstraint(fields=["plan", "number"], name="draw_number_per_plan"),
             models.UniqueConstraint(
                 fields=["plan"],
-                condition=Q(status__in=["committed", "drawn"]),
-                name="draw_one_open_per_plan",
-                violation_error_message=_("This plan already has an open draw."),
+                condition=Q(status="committed"),
+                name="draw_one_committed_per_plan",
+                violation_error_message=_("This plan already has a committed seed waiting for its draw."),
+            ),
+            models.UniqueConstraint(
+                fields=["plan"],
+                condition=Q(status="drawn"),
+                name="draw_one_in_force_per_plan",
+                violation_error_message=_("This plan already has a draw in force."),
             ),
         ]
 
