@@ -5,7 +5,8 @@ file is imported three times: a first import (every row created), the same file 
 nothing written, nothing audited), and a file with 1 % of rows changed (updates, audited set-based). The rows are
 removed afterwards so the benchmarks that follow see the population they expect.
 
-Alone: `PORTAL_TESTING=1 scripts/with-services.sh .venv/bin/python -m bench.bench_import [--rows N …]`.
+In `python -m bench`, `--entities N` gives files of N/10 and N rows. Alone, against a migrated and seeded database:
+`python -m bench.bench_import [--rows N …] [--output bench/results.json]`.
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ def write_file(path: Path, rows: int, *, changed_every: int = 0, seed: int = 475
 
 def _run_command(path: Path) -> dict[str, Any]:
     command = [sys.executable, "manage.py", "import_enterprises", str(path)]
+    load_before = os.getloadavg()
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert process.stdout is not None
@@ -119,6 +121,8 @@ def _run_command(path: Path) -> dict[str, Any]:
         "cpu_user_seconds": round(usage.ru_utime, 1),
         "cpu_system_seconds": round(usage.ru_stime, 1),
         "output": lines[-1] if lines else "",
+        # The 2 cores are shared (other sessions, PostgreSQL): the 1-minute load average before and after.
+        "load_average_1min": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
     }
 
 
@@ -175,8 +179,19 @@ def bench_size(rows: int, workdir: Path) -> dict[str, Any]:
     return figures
 
 
-def run(results: dict[str, Any], *, sizes: tuple[int, ...] = SIZES, **_: Any) -> None:
+def sizes_for(entities: int | None) -> tuple[int, ...]:
+    """The file sizes for a population of `entities`: a tenth of it and as many rows (10^5 and 10^6 by default)."""
+    if entities is None:
+        return SIZES
+    return tuple(sorted({max(entities // 10, 1000), entities}))
+
+
+def run(
+    results: dict[str, Any], *, entities: int | None = None, sizes: tuple[int, ...] | None = None, **_: Any
+) -> None:
     """Figures into results["import_1e5"], results["import_1e6"] (by size) and the memory comparison."""
+    if sizes is None:
+        sizes = sizes_for(entities)
     with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
         for rows in sizes:
             exponent = len(str(rows)) - 1
@@ -197,11 +212,16 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="*", default=list(SIZES))
+    parser.add_argument("--output", type=Path, help="also merge the figures into this results file")
     args = parser.parse_args()
     django_setup()
     results: dict[str, Any] = {}
     run(results, sizes=tuple(args.rows))
     print(json.dumps(results, ensure_ascii=False, indent=2))
+    if args.output:
+        from bench.common import merge_results
+
+        merge_results(args.output, results, command="python -m bench.bench_import " + " ".join(sys.argv[1:]))
 
 
 if __name__ == "__main__":

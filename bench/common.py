@@ -148,3 +148,25 @@ def login_client(username: str) -> Any:
     client = Client()
     client.force_login(get_user_model().objects.get(username=username))
     return client
+
+
+def merge_results(path: Path, figures: dict[str, Any], *, command: str) -> None:
+    """Merge one module's figures (run alone, outside `python -m bench`) into a results file, atomically; each
+    benchmark keeps its own date, and the command and load average of this run are noted with it."""
+    import json
+
+    document: dict[str, Any] = {}
+    if path.exists():
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            document = {}
+    benchmarks = document.setdefault("benchmarks", {})
+    load = [round(x, 2) for x in os.getloadavg()]
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            value = {**value, "run_alone": {"command": command, "load_average_at_end": load, "commit": git_commit()}}
+        benchmarks[key] = value
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)

@@ -22,8 +22,11 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from enterprises.importing import KIND_ANNUAL_REPORTS, KIND_ENTERPRISES, ImportResult, import_file
+from enterprises.importing.background import import_file_start
 
 PERMISSION = "enterprises.add_enterprise"
+# From this size on an upload is imported by a Celery worker (10^6 rows take about a minute, too long for a request).
+BACKGROUND_BYTES = getattr(settings, "IMPORT_BACKGROUND_BYTES", 5 * 1048576)
 
 
 class ImportForm(forms.Form):
@@ -41,6 +44,12 @@ class ImportForm(forms.Form):
         ],
     )
     dry_run = forms.BooleanField(label=_("Only check, do not import"), required=False)
+    background = forms.BooleanField(
+        label=_("Run in the background"),
+        required=False,
+        help_text=_("Files larger than %(mb)s MB always run in the background; a progress page follows the import.")
+        % {"mb": BACKGROUND_BYTES // 1048576},
+    )
 
     def clean_file(self) -> UploadedFile:
         upload = self.cleaned_data["file"]
@@ -75,6 +84,20 @@ def import_view(request: HttpRequest, model_admin: ModelAdmin) -> HttpResponse:
         if form.is_valid():
             upload = form.cleaned_data["file"]
             path, remove = _saved_upload(upload)
+            if form.cleaned_data["background"] or upload.size >= BACKGROUND_BYTES:
+                try:
+                    job = import_file_start(
+                        actor=request.user,
+                        path=path,
+                        file_name=upload.name,
+                        dry_run=form.cleaned_data["dry_run"],
+                        kind=form.cleaned_data["kind"] or None,
+                    )
+                finally:
+                    if remove:
+                        path.unlink(missing_ok=True)
+                messages.info(request, f"文件「{upload.name}」已在后台导入，完成后本页显示结果")
+                return redirect("core:job-detail", pk=job.pk)
             try:
                 result = import_file(
                     path=path,

@@ -121,7 +121,8 @@ class Enterprise(BaseModel):
     # Personal data: never shown on public output unmasked (see enterprises.masking).
     legal_representative_id_number = models.CharField(_("legal representative ID number"), max_length=18, blank=True)
     address = models.CharField(_("registered address"), max_length=255)
-    region = models.ForeignKey(Region, verbose_name=_("supervising region"), on_delete=models.PROTECT)
+    # No index of its own: ent_region_type_status_idx and ent_region_uscc_idx both lead with region_id.
+    region = models.ForeignKey(Region, verbose_name=_("supervising region"), on_delete=models.PROTECT, db_index=False)
     industry = models.ForeignKey(
         Industry, verbose_name=_("industry division"), null=True, blank=True, on_delete=models.PROTECT
     )

@@ -13,3 +13,11 @@ def export_enterprises(job_id: int) -> None:
 
     with use_source("task"):
         enterprise_export_run(job_id)
+
+
+@shared_task(name="enterprises.tasks.import_file_job", acks_late=True)
+def import_file_job(job_id: int) -> None:
+    from enterprises.importing.background import import_file_run
+
+    with use_source("task"):
+        import_file_run(job_id)

@@ -55,3 +55,37 @@ def test_copy_rows_loads_nulls_booleans_and_unicode():
     assert WorkingDayOverride.objects.count() == 10
     assert WorkingDayOverride.objects.get(date="2030-01-02").is_working_day is True
     assert WorkingDayOverride.objects.get(date="2030-01-03").reason == '节假日 "3",逗号'
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("buffer_rows", [None, 2])
+def test_copy_rows_keeps_a_literal_backslash_n_as_text(buffer_rows):
+    """COPY's NULL marker is \\N: a text value that is literally \\N is quoted, so it stays text (not NULL)."""
+    from core.bulk import copy_rows
+    from core.models import WorkingDayOverride
+
+    stamp = "2026-01-01T00:00:00Z"
+    n = copy_rows(
+        "core_workingdayoverride",
+        ["date", "is_working_day", "reason", "created_at", "updated_at"],
+        [
+            ("2030-02-01", True, r"\N", stamp, stamp),
+            ("2030-02-02", False, r'\N, "quoted"', stamp, stamp),
+            ("2030-02-03", False, "", stamp, stamp),
+        ],
+        buffer_rows=buffer_rows,
+    )
+    assert n == 3
+    reasons = dict(WorkingDayOverride.objects.filter(date__year=2030).values_list("date", "reason"))
+    assert [reasons[d] for d in sorted(reasons)] == [r"\N", r'\N, "quoted"', ""]
+
+
+def test_copy_stream_formats_rows_as_the_server_reads_them():
+    from core.bulk import CopyStream, csv_block
+
+    rows = [(1, None, True, r"\N", "a,b"), (2, "x", False, "", 'q"')]
+    stream = CopyStream(iter(rows))
+    text = "".join(iter(lambda: stream.read(7), ""))
+    assert stream.count == 2
+    assert text == '1,\\N,t,"\\N","a,b"\n2,x,f,,"q"""\n'
+    assert csv_block(rows) == (text, 2)
