@@ -203,10 +203,6 @@ class Penalty(BaseModel):
     def __str__(self) -> str:
         return self.decision_number
 
-    @property
-    def is_publicly_disclosed(self) -> bool:
-        return self.disclosed and self.disclosure_ended_on is None and self.status == self.Status.IN_FORCE
-
 
 class DocumentSequence(models.Model):
     """The running number of a decision-document type per office and year (…异入〔2026〕第N号)."""

@@ -5,21 +5,15 @@ day is a parameter, not a clock. The conditions are complete in themselves and d
 run: a penalty whose `disclosed_until` is past stays off the public record even if the expiry job has not ended its
 disclosure yet (DESIGN.md §3.2 "nothing shown after its period"), and the same for serious listings and restrictions.
 
-What is public is decided here and nowhere else; the page (disclosure.views) and the JSON API
-(disclosure.api_public) render the same PublicRecord. The services of the disclosure app
-(disclosure.services.penalties.publicly_disclosed, disclosure.services.listings.public_* and active_restrictions)
-define the same sets for the other readers (credit checks, certificates); where they exist they are used (see
-`_service`), with the day-dependent conditions added where a service does not take the day, and the invariants that
-must hold whatever a record says (never a summary or warning-only penalty, never a restriction of a hidden listing)
-added always.
+What is public is decided here and nowhere else: the page (disclosure.views), the JSON API (disclosure.api_public),
+credit checks and certificates (credit.checks), repair eligibility (repair.selectors) and the penalty API's
+`shown` field all read these functions. The conditions include the invariants that must hold whatever a record says
+(never a summary or warning-only penalty, never a restriction of a hidden listing).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import importlib
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -46,19 +40,6 @@ LIST_COUNT_CAP = 1_000
 SEARCH_CANDIDATES = CANDIDATE_LIMIT
 
 
-@functools.cache
-def _service(module: str, name: str) -> tuple[Callable[..., QuerySet] | None, bool]:
-    """The same-named read of a disclosure service module if it provides one, and whether it takes `on`
-    (resolved once per process: the public page is read a lot)."""
-    try:
-        service = getattr(importlib.import_module(module), name, None)
-    except ImportError:
-        return None, False
-    if service is None:
-        return None, False
-    return service, "on" in inspect.signature(service).parameters
-
-
 # ==============================================================================================================
 # What is public on day `on` (querysets; each accepts a narrower queryset, e.g. one entity's records)
 # ==============================================================================================================
@@ -66,50 +47,52 @@ def _service(module: str, name: str) -> tuple[Callable[..., QuerySet] | None, bo
 
 def public_penalties(queryset: QuerySet[Penalty] | None = None, *, on: dt.date) -> QuerySet[Penalty]:
     """Penalties publicly disclosed on `on`: in force (not withdrawn), disclosed, the period begun and not over,
-    and the disclosure not ended early (repair) — summary-procedure and warning-only penalties are never
-    `disclosed` (disclosure.policies)."""
+    and the disclosure not ended early (repair, withdrawal: `disclosure_ended_on` takes it off at once, before any
+    nightly job; an expired period drops out on the day after `disclosed_until` even if the expiry job has not run).
+    Summary-procedure and warning-only penalties are never shown, whatever a record says
+    (disclosure.policies.never_disclosed_reason): a row marked `disclosed` by a mistaken correction stays off."""
     queryset = Penalty.objects.all() if queryset is None else queryset
-    service, _takes_on = _service("disclosure.services.penalties", "publicly_disclosed")
-    if service is not None:
-        queryset = service(queryset, on=on)
-    else:
-        queryset = queryset.filter(
-            status=Penalty.Status.IN_FORCE,
-            disclosed=True,
-            disclosed_from__lte=on,
-            disclosed_until__gte=on,
-            disclosure_ended_on__isnull=True,
-        )
-    # Never disclosed whatever a record says (disclosure.policies.never_disclosed_reason): a row marked `disclosed`
-    # by a mistaken correction still stays off the public record.
-    return queryset.filter(~Q(kinds=[Penalty.Kind.WARNING]), procedure=Penalty.Procedure.ORDINARY)
-
-
-def _active_abnormal(queryset: QuerySet[AbnormalListing], *, on: dt.date, name: str) -> QuerySet[AbnormalListing]:
-    service, takes_on = _service("disclosure.services.listings", name)
-    if service is not None and takes_on:
-        return service(queryset, on=on)
-    if service is not None:
-        # The service's set is "active now": only the day-dependent condition is added.
-        return service(queryset).filter(decided_on__lte=on)
     return queryset.filter(
-        status=AbnormalListing.Status.LISTED,
-        removed_on__isnull=True,
-        decided_on__lte=on,
-        is_mark=name == "public_marks",
+        ~Q(kinds=[Penalty.Kind.WARNING]),
+        procedure=Penalty.Procedure.ORDINARY,
+        status=Penalty.Status.IN_FORCE,
+        disclosed=True,
+        disclosed_from__lte=on,
+        disclosed_until__gte=on,
+        disclosure_ended_on__isnull=True,
     )
+
+
+def penalty_shown_on(penalty: Penalty, *, on: dt.date) -> bool:
+    """public_penalties() for one loaded row, without a query (an API page of 50 rows asks it 50 times)."""
+    return bool(
+        penalty.procedure == Penalty.Procedure.ORDINARY
+        and list(penalty.kinds or []) != [Penalty.Kind.WARNING]
+        and penalty.status == Penalty.Status.IN_FORCE
+        and penalty.disclosed
+        and penalty.disclosure_ended_on is None
+        and penalty.disclosed_from is not None
+        and penalty.disclosed_from <= on
+        and penalty.disclosed_until is not None
+        and penalty.disclosed_until >= on
+    )
+
+
+def _active_abnormal(queryset: QuerySet[AbnormalListing], *, on: dt.date, marks: bool) -> QuerySet[AbnormalListing]:
+    return queryset.filter(status=AbnormalListing.Status.LISTED, decided_on__lte=on, is_mark=marks)
 
 
 def public_abnormal(queryset: QuerySet[AbnormalListing] | None = None, *, on: dt.date) -> QuerySet[AbnormalListing]:
     """Entries on the abnormal list on `on` (enterprises and cooperatives; not the marks of individual businesses)."""
     queryset = AbnormalListing.objects.all() if queryset is None else queryset
-    return _active_abnormal(queryset, on=on, name="public_abnormal")
+    return _active_abnormal(queryset, on=on, marks=False)
 
 
 def public_marks(queryset: QuerySet[AbnormalListing] | None = None, *, on: dt.date) -> QuerySet[AbnormalListing]:
-    """Individual businesses marked abnormal (标记经营异常状态) on `on`."""
+    """Individual businesses marked abnormal (标记经营异常状态) on `on`: shown on their own record, never on the
+    public list."""
     queryset = AbnormalListing.objects.all() if queryset is None else queryset
-    return _active_abnormal(queryset, on=on, name="public_marks")
+    return _active_abnormal(queryset, on=on, marks=True)
 
 
 def public_serious(queryset: QuerySet[SeriousListing] | None = None, *, on: dt.date) -> QuerySet[SeriousListing]:
@@ -118,26 +101,30 @@ def public_serious(queryset: QuerySet[SeriousListing] | None = None, *, on: dt.d
     together with its removal (DESIGN.md §3.4)."""
     queryset = SeriousListing.objects.all() if queryset is None else queryset
     in_period = Q(listed_until__isnull=True) | Q(listed_until__gte=on)
-    service, takes_on = _service("disclosure.services.listings", "public_serious")
-    if service is not None and takes_on:
-        return service(queryset, on=on)
-    if service is not None:
-        return service(queryset).filter(in_period, decided_on__lte=on)
     return queryset.filter(in_period, stage=SeriousListing.Stage.LISTED, hidden_from_public=False, decided_on__lte=on)
+
+
+def public_serious_removals(
+    queryset: QuerySet[SeriousListing] | None = None, *, on: dt.date
+) -> QuerySet[SeriousListing]:
+    """Removed serious-list entries the public record may show as history on `on`: never those removed early
+    (hidden together with their listing)."""
+    queryset = SeriousListing.objects.all() if queryset is None else queryset
+    return queryset.filter(stage=SeriousListing.Stage.REMOVED, hidden_from_public=False, decided_on__lte=on)
+
+
+def active_restrictions(queryset: QuerySet[Restriction] | None = None, *, on: dt.date) -> QuerySet[Restriction]:
+    """Restrictions in force on `on`: started, not past their last day, not ended early (removal; `ended_on` is
+    the first day no longer in force, and may be recorded ahead of time). Internal: includes restrictions of hidden
+    listings — the public record uses public_restrictions()."""
+    queryset = Restriction.objects.all() if queryset is None else queryset
+    return queryset.filter(Q(ended_on__isnull=True) | Q(ended_on__gt=on), starts_on__lte=on, ends_on__gte=on)
 
 
 def public_restrictions(queryset: QuerySet[Restriction] | None = None, *, on: dt.date) -> QuerySet[Restriction]:
     """Restrictions in force on `on` whose serious listing may be shown: never those of a hidden (early-removed)
     or a revoked listing, nor of a notice that did not lead to a listing, even if their own end was not recorded."""
-    queryset = Restriction.objects.all() if queryset is None else queryset
-    service, _takes_on = _service("disclosure.services.listings", "active_restrictions")
-    if service is not None:
-        queryset = service(queryset, on=on)
-    else:
-        # `ended_on` is the first day no longer in force (an end may be recorded ahead of time).
-        queryset = queryset.filter(Q(ended_on__isnull=True) | Q(ended_on__gt=on), starts_on__lte=on, ends_on__gte=on)
-    # Whatever the restriction's own end says: never one of a hidden (early-removed) or revoked listing.
-    return queryset.filter(
+    return active_restrictions(queryset, on=on).filter(
         ~Q(serious_listing__removal_kind=SeriousListing.RemovalKind.REVOKED),
         serious_listing__hidden_from_public=False,
         serious_listing__stage__in=[SeriousListing.Stage.LISTED, SeriousListing.Stage.REMOVED],

@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from disclosure.models import DisclosurePolicy, Penalty
-from disclosure.services.penalties import shown_on
+from disclosure.selectors import penalty_shown_on
 
 
 class PenaltyPushSerializer(serializers.Serializer):
@@ -101,7 +101,7 @@ class DisclosureSerializer(serializers.Serializer):
 
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_public_today(self, penalty: Penalty) -> bool:
-        return shown_on(penalty, on=timezone.localdate())
+        return penalty_shown_on(penalty, on=timezone.localdate())
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_note(self, penalty: Penalty) -> str:

@@ -972,34 +972,3 @@ def serious_restore(*, actor: User | None, listing: SeriousListing, on: dt.date,
         note=f"{on}：{reason}",
     )
     return locked
-
-
-# --- selectors for the public pages ------------------------------------------------------------------------------
-def public_abnormal(queryset: QuerySet[AbnormalListing] | None = None) -> QuerySet[AbnormalListing]:
-    """Entries on the public abnormal list: active, and not marks of individual businesses."""
-    qs = AbnormalListing.objects.all() if queryset is None else queryset
-    return qs.filter(status=AbnormalListing.Status.LISTED, is_mark=False)
-
-
-def public_marks(queryset: QuerySet[AbnormalListing] | None = None) -> QuerySet[AbnormalListing]:
-    """Active abnormal marks of individual businesses (shown on their own record, never on the public list)."""
-    qs = AbnormalListing.objects.all() if queryset is None else queryset
-    return qs.filter(status=AbnormalListing.Status.LISTED, is_mark=True)
-
-
-def public_serious(queryset: QuerySet[SeriousListing] | None = None) -> QuerySet[SeriousListing]:
-    """Entries on the public serious list: listed and not hidden (an early removal hides listing and removal)."""
-    qs = SeriousListing.objects.all() if queryset is None else queryset
-    return qs.filter(stage=Stage.LISTED, hidden_from_public=False)
-
-
-def public_serious_removals(queryset: QuerySet[SeriousListing] | None = None) -> QuerySet[SeriousListing]:
-    """Removed entries the public record may show as history: never those removed early (hidden)."""
-    qs = SeriousListing.objects.all() if queryset is None else queryset
-    return qs.filter(stage=Stage.REMOVED, hidden_from_public=False)
-
-
-def active_restrictions(queryset: QuerySet[Restriction] | None = None, *, on: dt.date) -> QuerySet[Restriction]:
-    """Restrictions in force on `on`: started, not past their last day, not ended early (removal)."""
-    qs = Restriction.objects.all() if queryset is None else queryset
-    return qs.filter(starts_on__lte=on, ends_on__gte=on).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=on))

@@ -18,7 +18,6 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.audit import audit_log, diff, snapshot
@@ -87,35 +86,6 @@ POLICY_EDITABLE_FIELDS = frozenset(POLICY_AUDIT_FIELDS) - {"code", "scheme"}
 def _snapshot(penalty: Penalty) -> dict[str, Any]:
     # The file field by its stored name (core.audit serialises plain values, not FieldFile objects).
     return {**snapshot(penalty, AUDIT_FIELDS), "document": penalty.document.name or ""}
-
-
-# --- reads ----------------------------------------------------------------------------------------------------------
-def publicly_disclosed(queryset: QuerySet[Penalty], *, on: dt.date) -> QuerySet[Penalty]:
-    """The penalties of `queryset` the public sees on day `on`: in force, disclosed, begun, not ended, not expired.
-
-    A withdrawal or an early stop sets `disclosure_ended_on`, so the record leaves at once, before any nightly job;
-    an expired period drops out on the day after `disclosed_until` even if the expiry job has not run yet.
-    """
-    return queryset.filter(
-        status=Penalty.Status.IN_FORCE,
-        disclosed=True,
-        disclosed_from__lte=on,
-        disclosure_ended_on__isnull=True,
-        disclosed_until__gte=on,
-    )
-
-
-def shown_on(penalty: Penalty, *, on: dt.date) -> bool:
-    """publicly_disclosed() for one loaded row, without a query (an API page of 50 rows asks it 50 times)."""
-    return bool(
-        penalty.status == Penalty.Status.IN_FORCE
-        and penalty.disclosed
-        and penalty.disclosure_ended_on is None
-        and penalty.disclosed_from is not None
-        and penalty.disclosed_from <= on
-        and penalty.disclosed_until is not None
-        and penalty.disclosed_until >= on
-    )
 
 
 # --- validation -----------------------------------------------------------------------------------------------------
@@ -629,7 +599,8 @@ def penalty_end_disclosure(
 def penalty_restore_disclosure(*, actor: User | None, penalty: Penalty, on: dt.date, reason: str) -> Penalty:
     """Show again a disclosure that credit repair had stopped early, because the repair was revoked (a 容缺
     commitment broken, DESIGN.md §3.7). The period keeps its original last day: a period that ran out meanwhile
-    stays off the public record (publicly_disclosed() compares the date) and the expiry job closes it."""
+    stays off the public record (disclosure.selectors.public_penalties() compares the date) and the expiry job
+    closes it."""
     reason = _reason(reason, label="恢复公示原因")
     locked = _locked(penalty)
     if not (

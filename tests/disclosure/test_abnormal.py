@@ -12,6 +12,7 @@ from django.db.models import Sum
 
 from core.errors import ApplicationError, ConflictError
 from core.models import AuditEvent, OutboxMessage
+from disclosure import selectors
 from disclosure.models import AbnormalListing, DocumentSequence, Objection
 from disclosure.services import listings
 from enterprises.models import Enterprise, Region
@@ -24,6 +25,7 @@ Reason = AbnormalListing.Reason
 RemovalReason = AbnormalListing.RemovalReason
 JUNE_30 = dt.date(2026, 6, 30)
 IN_TIME = dt.date(2026, 7, 8)  # within 10 working days of 30 June 2026 (the 10th is 14 July)
+LATER = dt.date(2026, 12, 1)  # a day on which the listings of these tests are decided
 
 
 def db_state() -> tuple[int, int, int, int]:
@@ -64,7 +66,7 @@ def test_it_lists_an_enterprise_for_a_missing_annual_report(city_regulator, ente
     assert event.note == ""
     assert event.after["decision_number"] == listing.decision_number
     # Published at once: on the public list the moment it exists.
-    assert list(listings.public_abnormal(AbnormalListing.objects.all())) == [listing]
+    assert list(selectors.public_abnormal(AbnormalListing.objects.all(), on=LATER)) == [listing]
 
 
 def test_it_numbers_consecutively_per_office_and_year(enterprise):
@@ -84,8 +86,8 @@ def test_it_marks_an_individual_business_instead_of_listing_it():
     assert mark.is_mark is True
     assert mark.decision_number == "榆次市监标异〔2026〕第1号"
     assert "《个体工商户年度报告暂行办法》第十三条" in mark.legal_basis
-    assert not listings.public_abnormal(AbnormalListing.objects.all()).exists()
-    assert list(listings.public_marks(AbnormalListing.objects.filter(enterprise=shop))) == [mark]
+    assert not selectors.public_abnormal(AbnormalListing.objects.all(), on=LATER).exists()
+    assert list(selectors.public_marks(AbnormalListing.objects.filter(enterprise=shop), on=LATER)) == [mark]
 
 
 def test_it_lists_a_cooperative_under_the_cooperative_rules():
@@ -93,7 +95,7 @@ def test_it_lists_a_cooperative_under_the_cooperative_rules():
     listing = list_annual(coop)
     assert listing.is_mark is False
     assert "农民专业合作社年度报告公示" in listing.legal_basis
-    assert list(listings.public_abnormal()) == [listing]
+    assert list(selectors.public_abnormal(on=LATER)) == [listing]
 
 
 def test_a_county_in_another_county_is_named_after_its_own_bureau():
@@ -322,7 +324,7 @@ def test_reason_one_is_removed_only_when_every_missing_report_is_filed(city_regu
     # Both go together under one removal decision (即申即办).
     assert older.removal_decision_number == newer.removal_decision_number == "榆次市监异出〔2026〕第1号"
     assert AuditEvent.objects.filter(action="abnormal.remove").count() == 2
-    assert not listings.public_abnormal().exists()
+    assert not selectors.public_abnormal(on=LATER).exists()
 
 
 def test_removal_of_one_reason_leaves_the_others(enterprise):

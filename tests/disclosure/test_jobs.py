@@ -34,6 +34,7 @@ from disclosure.models import (
     Restriction,
     SeriousListing,
 )
+from disclosure.selectors import penalty_shown_on
 from enterprises.models import Enterprise, Region
 from tests.disclosure.factories import AbnormalListingFactory, PenaltyFactory, SeriousListingFactory
 from tests.factories import AnnualReportFactory, EnterpriseFactory
@@ -114,13 +115,13 @@ def test_it_keeps_a_disclosure_on_its_last_day_and_ends_it_the_day_after():
 
     assert drain("expire_disclosures", D(2026, 6, 2)) == Counter()
     penalty.refresh_from_db()
-    assert penalty.disclosure_ended_on is None and penalty.is_publicly_disclosed
+    assert penalty.disclosure_ended_on is None and penalty_shown_on(penalty, on=D(2026, 6, 2))
 
     assert drain("expire_disclosures", D(2026, 6, 3)) == Counter(expired=1)
     penalty.refresh_from_db()
     assert penalty.disclosure_ended_on == D(2026, 6, 3)
     assert penalty.disclosure_end_reason == Penalty.EndReason.EXPIRED
-    assert not penalty.is_publicly_disclosed
+    assert not penalty_shown_on(penalty, on=D(2026, 6, 2))  # ended by the job, not only by the date
     (event,) = audits("penalty.disclosure_expired", penalty)
     assert event.object_type == "disclosure.penalty"
     assert event.actor is None and event.actor_label == "system" and event.source == "command"

@@ -19,6 +19,7 @@ from django.utils import timezone
 from core.errors import ApplicationError, ConflictError
 from core.models import AuditEvent, CalendarYear, Department, User
 from disclosure.models import DisclosurePolicy, Penalty
+from disclosure.selectors import penalty_shown_on, public_penalties
 from disclosure.services.penalties import (
     disclosure_policy_update,
     penalty_attach_document,
@@ -26,8 +27,6 @@ from disclosure.services.penalties import (
     penalty_end_disclosure,
     penalty_record,
     penalty_withdraw,
-    publicly_disclosed,
-    shown_on,
 )
 from enterprises.models import Enterprise, Region
 from tests.disclosure.factories import PenaltyFactory
@@ -272,7 +271,7 @@ def test_summary_and_warning_only_penalties_are_recorded_but_never_disclosed(dep
     assert penalty.not_disclosed_reason == reason
     assert penalty.policy is None and penalty.tier == Penalty.Tier.NOT_DISCLOSED
     assert penalty.disclosed_from is None and penalty.disclosed_until is None and penalty.disclosure_due_by is None
-    assert not publicly_disclosed(Penalty.objects.all(), on=TODAY).exists()
+    assert not public_penalties(Penalty.objects.all(), on=TODAY).exists()
 
 
 def test_the_deadline_is_left_empty_with_a_note_when_the_calendar_year_is_unknown(monkeypatch, department, enterprise):
@@ -295,8 +294,8 @@ def test_the_deadline_is_computed_once_staff_confirm_the_year(monkeypatch, depar
 
 # --- the public record on the boundary days -------------------------------------------------------------------------
 def shown(penalty: Penalty, day: dt.date) -> bool:
-    in_queryset = publicly_disclosed(Penalty.objects.filter(pk=penalty.pk), on=day).exists()
-    assert in_queryset == shown_on(penalty, on=day)  # the single-row helper agrees with the queryset filter
+    in_queryset = public_penalties(Penalty.objects.filter(pk=penalty.pk), on=day).exists()
+    assert in_queryset == penalty_shown_on(penalty, on=day)  # the single-row helper agrees with the queryset filter
     return in_queryset
 
 
@@ -357,10 +356,10 @@ def test_a_withdrawn_or_ended_penalty_is_not_public():
     withdrawn = PenaltyFactory(status=Penalty.Status.WITHDRAWN)
     ended = PenaltyFactory(disclosure_ended_on=D(2026, 6, 1), disclosure_end_reason=Penalty.EndReason.REPAIRED)
     hidden = PenaltyFactory(disclosed=False, disclosed_from=None, disclosed_until=None)
-    public = set(publicly_disclosed(Penalty.objects.all(), on=D(2026, 6, 2)))
+    public = set(public_penalties(Penalty.objects.all(), on=D(2026, 6, 2)))
     assert public == {open_}
     for penalty in (withdrawn, ended, hidden):
-        assert not shown_on(penalty, on=D(2026, 6, 2))
+        assert not penalty_shown_on(penalty, on=D(2026, 6, 2))
 
 
 # --- correct --------------------------------------------------------------------------------------------------------
@@ -403,7 +402,7 @@ def test_a_correction_to_summary_procedure_stops_the_disclosure(department, ente
         changes={"procedure": "summary", "fine_amount": Decimal("200")},
         reason="程序类型录入错误",
     )
-    assert not corrected.disclosed and not shown_on(corrected, on=TODAY)
+    assert not corrected.disclosed and not penalty_shown_on(corrected, on=TODAY)
 
 
 def test_a_correction_reopens_a_disclosure_that_expired_under_wrong_facts(department, enterprise, city_regulator):
@@ -416,7 +415,7 @@ def test_a_correction_reopens_a_disclosure_that_expired_under_wrong_facts(depart
         actor=city_regulator, penalty=penalty, changes={"fine_amount": Decimal("80000")}, reason="金额少录一位"
     )
     assert corrected.disclosed_until == D(2027, 3, 9)
-    assert corrected.disclosure_ended_on is None and shown_on(corrected, on=TODAY)
+    assert corrected.disclosure_ended_on is None and penalty_shown_on(corrected, on=TODAY)
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from core.models import AuditEvent, User
 from disclosure.models import Penalty
-from disclosure.services.penalties import publicly_disclosed
+from disclosure.selectors import public_penalties
 from enterprises.models import Enterprise, Region
 from tests.disclosure.factories import PenaltyFactory
 from tests.factories import DepartmentFactory, EnterpriseFactory, UserFactory, make_uscc
@@ -304,7 +304,7 @@ def test_the_list_runs_a_bounded_number_of_queries(api_client, city_regulator, d
 # --- withdraw -------------------------------------------------------------------------------------------------------
 def test_the_pushing_department_withdraws_and_the_penalty_leaves_the_public_record(health, enterprise):
     pushed = health.post(URL, body(enterprise), format="json").json()
-    assert publicly_disclosed(Penalty.objects.filter(pk=pushed["id"]), on=TODAY).exists()
+    assert public_penalties(Penalty.objects.filter(pk=pushed["id"]), on=TODAY).exists()
     response = health.post(f"{URL}{pushed['id']}/withdraw/", {"reason": "原处罚决定被行政复议撤销"}, format="json")
     assert response.status_code == 200, response.json()
     data = response.json()
@@ -312,7 +312,7 @@ def test_the_pushing_department_withdraws_and_the_penalty_leaves_the_public_reco
     assert data["withdrawal_reason"] == "原处罚决定被行政复议撤销"
     assert data["disclosure"]["ended_on"] == "2026-11-20" and data["disclosure"]["end_reason"] == "withdrawn"
     assert data["disclosure"]["public_today"] is False
-    assert not publicly_disclosed(Penalty.objects.filter(pk=pushed["id"]), on=TODAY).exists()
+    assert not public_penalties(Penalty.objects.filter(pk=pushed["id"]), on=TODAY).exists()
     # Twice: 400, nothing changes.
     before = state()
     again = health.post(f"{URL}{pushed['id']}/withdraw/", {"reason": "再次"}, format="json")

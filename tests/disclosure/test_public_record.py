@@ -51,22 +51,6 @@ def _fresh_throttle_history():
     cache.clear()
 
 
-@pytest.fixture(params=["services", "own"])
-def definitions(request, monkeypatch):
-    """Run a rule with the disclosure services' definitions of the public sets and with the selectors' own (used
-    where a service is missing): both must give the public record the rule asks for."""
-    if request.param == "own":
-        monkeypatch.setattr(selectors, "_service", lambda module, name: (None, False))
-    for read in (
-        selectors._PENALTY_ROWS,
-        selectors._ABNORMAL_ROWS,
-        selectors._SERIOUS_ROWS,
-        selectors._RESTRICTION_ROWS,
-    ):
-        monkeypatch.setattr(read, "_compiled", {})  # compiled again with these definitions, restored afterwards
-    return request.param
-
-
 def _penalty_numbers(on: dt.date, enterprise: Enterprise) -> set[str]:
     record = selectors.public_record(enterprise=enterprise, on=on)
     return {p.decision_number for p in record.penalties}
@@ -104,13 +88,13 @@ def test_it_serves_the_entity_page_from_disclosure_at_the_registry_address():
 
 
 # --- penalties: boundary days ---------------------------------------------------------------------------------
-def test_it_shows_a_penalty_on_its_last_day_of_disclosure_and_not_the_day_after(enterprise, definitions):
+def test_it_shows_a_penalty_on_its_last_day_of_disclosure_and_not_the_day_after(enterprise):
     penalty = PenaltyFactory(enterprise=enterprise, disclosed_from=dt.date(2026, 3, 3), disclosed_until=TODAY)
     assert _penalty_numbers(TODAY, enterprise) == {penalty.decision_number}
     assert _penalty_numbers(TODAY + DAY, enterprise) == set()
 
 
-def test_it_shows_a_penalty_from_its_first_day_of_disclosure(enterprise, definitions):
+def test_it_shows_a_penalty_from_its_first_day_of_disclosure(enterprise):
     penalty = PenaltyFactory(enterprise=enterprise, disclosed_from=TODAY, disclosed_until=dt.date(2027, 9, 14))
     assert _penalty_numbers(TODAY - DAY, enterprise) == set()
     assert _penalty_numbers(TODAY, enterprise) == {penalty.decision_number}
@@ -159,7 +143,7 @@ def test_the_page_and_the_api_follow_today_on_the_boundary(client, monkeypatch, 
         pytest.param({"kinds": ["warning"], "fine_amount": None}, id="warning-only-marked-disclosed"),
     ],
 )
-def test_it_never_shows_a_penalty_that_is_not_disclosed_today(client, today, enterprise, overrides, definitions):
+def test_it_never_shows_a_penalty_that_is_not_disclosed_today(client, today, enterprise, overrides):
     hidden = PenaltyFactory(enterprise=enterprise, **overrides)
     shown = PenaltyFactory(enterprise=enterprise)
     assert _penalty_numbers(TODAY, enterprise) == {shown.decision_number}
@@ -213,7 +197,7 @@ def test_it_shows_the_summary_fields_of_a_penalty_in_chinese(client, today, ente
 
 
 # --- abnormal list --------------------------------------------------------------------------------------------
-def test_it_shows_active_abnormal_listings_and_never_removed_ones(client, today, enterprise, definitions):
+def test_it_shows_active_abnormal_listings_and_never_removed_ones(client, today, enterprise):
     active = AbnormalListingFactory(enterprise=enterprise, decided_on=dt.date(2026, 7, 8))
     removed = AbnormalListingFactory(
         enterprise=enterprise,
@@ -243,7 +227,7 @@ def test_it_shows_active_abnormal_listings_and_never_removed_ones(client, today,
     }
 
 
-def test_it_shows_the_abnormal_mark_of_an_individual_business(client, today, definitions):
+def test_it_shows_the_abnormal_mark_of_an_individual_business(client, today):
     shop = EnterpriseFactory(entity_type=Enterprise.EntityType.INDIVIDUAL, name="榆次区老王杂货店")
     mark = AbnormalListingFactory(enterprise=shop, is_mark=True)
     html = _page(client, shop)
@@ -298,7 +282,7 @@ def test_it_shows_a_serious_listing_with_its_restrictions_and_masks_the_person(c
     assert "140702199001011234" not in json.dumps(payload)
 
 
-def test_it_drops_a_serious_listing_and_its_restrictions_the_day_after_three_years(enterprise, definitions):
+def test_it_drops_a_serious_listing_and_its_restrictions_the_day_after_three_years(enterprise):
     listing = SeriousListingFactory(enterprise=enterprise, listed_until=TODAY)
     _restriction(listing)
     on_last_day = selectors.public_record(enterprise=enterprise, on=TODAY)
@@ -307,7 +291,7 @@ def test_it_drops_a_serious_listing_and_its_restrictions_the_day_after_three_yea
     assert (after.serious_listings, after.restrictions) == ([], [])
 
 
-def test_an_early_removed_serious_listing_shows_neither_listing_nor_removal(client, today, enterprise, definitions):
+def test_an_early_removed_serious_listing_shows_neither_listing_nor_removal(client, today, enterprise):
     listing = SeriousListingFactory(
         enterprise=enterprise,
         stage=SeriousListing.Stage.REMOVED,
@@ -345,12 +329,12 @@ def test_an_early_removed_serious_listing_shows_neither_listing_nor_removal(clie
         pytest.param({"hidden_from_public": True}, id="hidden-still-listed"),
     ],
 )
-def test_it_never_shows_a_serious_listing_that_is_not_listed_today(enterprise, overrides, definitions):
+def test_it_never_shows_a_serious_listing_that_is_not_listed_today(enterprise, overrides):
     SeriousListingFactory(enterprise=enterprise, **overrides)
     assert selectors.public_record(enterprise=enterprise, on=TODAY).serious_listings == []
 
 
-def test_it_shows_a_restriction_until_its_last_day_and_never_an_ended_one(enterprise, definitions):
+def test_it_shows_a_restriction_until_its_last_day_and_never_an_ended_one(enterprise):
     listing = SeriousListingFactory(enterprise=enterprise, listed_until=dt.date(2029, 3, 1))
     _restriction(listing, kind=Restriction.Kind.NO_HONOURS, ends_on=TODAY)
     _restriction(listing, kind=Restriction.Kind.NO_SUBSIDIES, ended_on=TODAY - DAY)
@@ -731,7 +715,7 @@ def check_public_record(client, expected: Expected, secrets: list[str]) -> tuple
     return len(page_queries.captured_queries), len(api_queries.captured_queries)
 
 
-def test_no_entity_of_a_varied_population_shows_anything_internal(client, today, monkeypatch, definitions):
+def test_no_entity_of_a_varied_population_shows_anything_internal(client, today, monkeypatch):
     from disclosure.api_public import PublicRecordView
 
     monkeypatch.setattr(PublicRecordView, "throttle_classes", [])  # 300 requests from one address in a test
@@ -846,7 +830,7 @@ def test_no_entity_of_the_seeded_demo_population_shows_anything_internal(client,
     assert max(max(c) for c in counts) <= 8
 
 
-def test_it_shows_restrictions_only_while_the_entity_is_listed(enterprise, definitions):
+def test_it_shows_restrictions_only_while_the_entity_is_listed(enterprise):
     """A restriction whose serious listing was removed at the end of its 3 years is not shown, even if its own
     end date was recorded later than the listing's (restrictions apply while listed, DESIGN.md §3.4)."""
     listing = SeriousListingFactory(

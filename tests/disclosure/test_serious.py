@@ -10,6 +10,7 @@ from django.db.models import Sum
 
 from core.errors import ApplicationError, ConflictError
 from core.models import AuditEvent
+from disclosure import selectors
 from disclosure.models import AbnormalListing, DocumentSequence, Penalty, Restriction, SeriousListing
 from disclosure.services import listings
 from enterprises.models import Enterprise, Region
@@ -87,7 +88,7 @@ def test_a_notice_opens_the_statement_window(company, revocation):
     assert notice.statement_due == STATEMENT_DUE
     assert notice.authority_name == "晋中市榆次区市场监督管理局"
     assert "第十三条" in notice.legal_basis
-    assert not listings.public_serious().exists()  # a notice is not public
+    assert not selectors.public_serious(on=dt.date(2026, 12, 1)).exists()  # a notice is not public
     assert AuditEvent.objects.filter(action="serious.notice", object_id=str(notice.pk)).exists()
 
 
@@ -198,7 +199,7 @@ def test_listing_for_a_serious_violation_restricts_the_entity_not_the_person(com
     assert kinds == ["key_supervision", "no_honours", "no_procurement", "no_subsidies"]
     assert set(listed.restrictions.values_list("ends_on", flat=True)) == {dt.date(2029, 3, 9)}
     assert not listed.restrictions.filter(kind=Restriction.Kind.NO_LEGAL_REPRESENTATIVE).exists()
-    assert list(listings.public_serious()) == [listed]
+    assert list(selectors.public_serious(on=dt.date(2026, 3, 10))) == [listed]
     event = AuditEvent.objects.get(action="serious.decide")
     assert event.after["restrictions"] == [
         "no_honours",
@@ -278,8 +279,8 @@ def test_expiry_removal_only_after_the_last_day(listed):
     assert removed.removal_decision_number == "榆次市监严出〔2028〕第1号"
     assert set(removed.restrictions.values_list("ended_on", flat=True)) == {dt.date(2028, 3, 3)}
     # An expired listing stays visible as history; only the active list drops it.
-    assert not listings.public_serious().exists()
-    assert list(listings.public_serious_removals()) == [removed]
+    assert not selectors.public_serious(on=dt.date(2028, 3, 3)).exists()
+    assert list(selectors.public_serious_removals(on=dt.date(2028, 3, 3))) == [removed]
 
 
 def test_early_removal_one_day_before_one_year_is_refused(listed):
@@ -296,9 +297,9 @@ def test_early_removal_at_one_year_hides_listing_and_removal_from_the_public(lis
     assert removed.stage == Stage.REMOVED
     assert removed.hidden_from_public is True
     assert removed.removal_kind == RemovalKind.EARLY_REPAIR
-    assert not listings.public_serious().exists()
-    assert not listings.public_serious_removals().exists()
-    assert not listings.active_restrictions(on=dt.date(2026, 3, 3)).exists()
+    assert not selectors.public_serious(on=dt.date(2026, 3, 3)).exists()
+    assert not selectors.public_serious_removals(on=dt.date(2026, 3, 3)).exists()
+    assert not selectors.active_restrictions(on=dt.date(2026, 3, 3)).exists()
     # The internal history keeps both.
     assert SeriousListing.objects.filter(pk=listed.pk, decision_number=listed.decision_number).exists()
     assert list(
@@ -347,10 +348,10 @@ def test_a_notice_cannot_be_removed(company, revocation):
 # --- selectors ------------------------------------------------------------------------------------------------------
 def test_active_restrictions_run_to_their_last_day(listed):
     last_day = listed.listed_until
-    assert listings.active_restrictions(on=dt.date(2025, 3, 2)).count() == 0
-    assert listings.active_restrictions(on=dt.date(2025, 3, 3)).count() == 4
-    assert listings.active_restrictions(on=last_day).count() == 4
-    assert listings.active_restrictions(on=last_day + dt.timedelta(days=1)).count() == 0
+    assert selectors.active_restrictions(on=dt.date(2025, 3, 2)).count() == 0
+    assert selectors.active_restrictions(on=dt.date(2025, 3, 3)).count() == 4
+    assert selectors.active_restrictions(on=last_day).count() == 4
+    assert selectors.active_restrictions(on=last_day + dt.timedelta(days=1)).count() == 0
 
 
 def test_the_public_selectors_never_show_hidden_or_unlisted_entries():
@@ -359,8 +360,8 @@ def test_the_public_selectors_never_show_hidden_or_unlisted_entries():
     SeriousListingFactory(stage=Stage.REMOVED, removed_on=dt.date(2026, 4, 1), hidden_from_public=True, office=region)
     SeriousListingFactory(stage=Stage.NOTICE, decision_number="", decided_on=None, listed_until=None)
     SeriousListingFactory(stage=Stage.NOT_LISTED)
-    assert list(listings.public_serious()) == [shown]
-    assert not listings.public_serious_removals().exists()
+    assert list(selectors.public_serious(on=dt.date(2026, 5, 1))) == [shown]
+    assert not selectors.public_serious_removals(on=dt.date(2026, 5, 1)).exists()
 
 
 # --- admin -----------------------------------------------------------------------------------------------------------
