@@ -4,10 +4,8 @@ disclosure.services.listings. Regulators only (department systems and enterprise
 
 from __future__ import annotations
 
-import django_filters
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -16,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.models import User
+from disclosure.filters import AbnormalListingFilter, SeriousListingFilter
 from disclosure.models import AbnormalListing, Objection, SeriousListing
 from disclosure.serializers_listings import (
     AbnormalListingSerializer,
@@ -32,8 +31,6 @@ from disclosure.serializers_listings import (
     SeriousStatementInputSerializer,
 )
 from disclosure.services import listings
-from enterprises import identity
-from enterprises.models import Region
 
 Role = User.Role
 # Who reads the lists, and who decides on them (county regulators: their county only, through visible_to).
@@ -55,33 +52,6 @@ class IsListingOfficer(permissions.BasePermission):
             return True
         roles = READ_ROLES if request.method in permissions.SAFE_METHODS else DECIDE_ROLES
         return user.role in roles
-
-
-class _ListingFilterBase(django_filters.FilterSet):
-    uscc = django_filters.CharFilter(method="filter_uscc", label=_("unified social credit code"))
-    region = django_filters.ModelChoiceFilter(
-        field_name="enterprise__region", queryset=Region.objects.all(), label=_("supervising region (code)")
-    )
-    decided_on = django_filters.DateFromToRangeFilter(label=_("decided on (after/before, inclusive)"))
-
-    def filter_uscc(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(enterprise__uscc=identity.normalize(value)) if value else queryset
-
-
-class AbnormalListingFilter(_ListingFilterBase):
-    """Filters of the abnormal list (API and admin)."""
-
-    class Meta:
-        model = AbnormalListing
-        fields = ["status", "reason", "is_mark", "year", "uscc", "region", "decided_on"]
-
-
-class SeriousListingFilter(_ListingFilterBase):
-    """Filters of the serious list (API and admin)."""
-
-    class Meta:
-        model = SeriousListing
-        fields = ["stage", "ground", "hidden_from_public", "uscc", "region", "decided_on"]
 
 
 def _input(serializer_class, request: Request, **context):

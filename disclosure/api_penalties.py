@@ -8,9 +8,7 @@
 
 from __future__ import annotations
 
-import django_filters
 from django.db.models import QuerySet
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -20,10 +18,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.models import User
+from disclosure.filters import PenaltyFilter
 from disclosure.models import Penalty
 from disclosure.serializers_penalties import PenaltyPushSerializer, PenaltySerializer, PenaltyWithdrawSerializer
 from disclosure.services.penalties import penalty_record, penalty_withdraw
-from enterprises import identity
 
 # Who reads penalties here: the regulators and credit reviewers of the bureau, and department systems (their own).
 READER_ROLES = frozenset({User.Role.CITY_REGULATOR, User.Role.COUNTY_REGULATOR, User.Role.CREDIT_REVIEWER})
@@ -57,23 +55,6 @@ class CanUsePenaltyApi(permissions.BasePermission):
         if not (user and user.is_authenticated):
             return False
         return bool(user.is_superuser or user.role in READER_ROLES or _is_department_client(user))
-
-
-class PenaltyFilter(django_filters.FilterSet):
-    """Filters of the penalty list (API)."""
-
-    uscc = django_filters.CharFilter(method="filter_uscc", label=_("unified social credit code"))
-    decision_number = django_filters.CharFilter(label=_("decision number"))
-    decision_date = django_filters.DateFromToRangeFilter(label=_("decision date (after/before, inclusive)"))
-    status = django_filters.ChoiceFilter(choices=Penalty.Status.choices, label=_("status"))
-    disclosed = django_filters.BooleanFilter(label=_("disclosed"))
-
-    class Meta:
-        model = Penalty
-        fields = ["uscc", "decision_number", "decision_date", "status", "disclosed"]
-
-    def filter_uscc(self, queryset: QuerySet[Penalty], name: str, value: str) -> QuerySet[Penalty]:
-        return queryset.filter(enterprise__uscc=identity.normalize(value)) if value else queryset
 
 
 @extend_schema_view(
