@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import BaseModel
+from core.scoping import scoped
 from disclosure.models import ScopedByEnterpriseQuerySet
 from enterprises.models import Enterprise, Region
 
@@ -308,13 +309,7 @@ class Snapshot(models.Model):
 class CreditCheckQuerySet(models.QuerySet):
     def visible_to(self, user) -> CreditCheckQuerySet:
         """Checks are seen by whoever may see their requester's scope: the city roles all, a county its own."""
-        if user is None or not user.is_authenticated:
-            return self.none()
-        if user.is_city_wide:
-            return self
-        if not user.region_code:
-            return self.none()
-        return self.filter(region_code=user.region_code)
+        return scoped(self, user, region_field="region_code")
 
 
 class CreditCheck(BaseModel):

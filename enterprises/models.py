@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import BaseModel
+from core.scoping import scoped
 from enterprises import identity
 
 
@@ -83,13 +84,7 @@ class EnterpriseQuerySet(models.QuerySet):
         The one place where county scoping is decided (admin, API, views and exports all call it); an account
         without a region sees nothing (fail closed).
         """
-        if user is None or not user.is_authenticated:
-            return self.none()
-        if user.is_city_wide:
-            return self
-        if not user.region_code:
-            return self.none()
-        return self.filter(region_id=user.region_code)
+        return scoped(self, user, region_field="region_id")
 
 
 class Enterprise(BaseModel):

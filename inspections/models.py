@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import BaseModel, Department
+from core.scoping import scoped
 from enterprises.models import Enterprise, Industry, KeyArea, Region
 
 RATIO_VALIDATORS = [
@@ -44,14 +45,8 @@ def _ratio_constraint(field: str) -> models.CheckConstraint:
 
 
 def _scoped_by_enterprise(queryset: models.QuerySet, user, path: str = "enterprise") -> models.QuerySet:
-    """County scoping by the entity's county, exactly as Enterprise.objects.visible_to decides it."""
-    if user is None or not user.is_authenticated:
-        return queryset.none()
-    if user.is_city_wide:
-        return queryset
-    if not user.region_code:
-        return queryset.none()
-    return queryset.filter(**{f"{path}__region_id": user.region_code})
+    """County scoping by the entity's county (core.scoping, the rule Enterprise.objects.visible_to applies)."""
+    return scoped(queryset, user, region_field=f"{path}__region_id")
 
 
 # --- 一单两库 -------------------------------------------------------------------------------------------------------
@@ -82,13 +77,7 @@ class InspectionItem(BaseModel):
 
 class InspectorQuerySet(models.QuerySet):
     def visible_to(self, user) -> InspectorQuerySet:
-        if user is None or not user.is_authenticated:
-            return self.none()
-        if user.is_city_wide:
-            return self
-        if not user.region_code:
-            return self.none()
-        return self.filter(region_id=user.region_code)
+        return scoped(self, user, region_field="region_id")
 
     def with_valid_warrant(self, on: dt.date) -> InspectorQuerySet:
         return self.filter(active=True, warrant_expires_on__gte=on)
@@ -167,13 +156,7 @@ class InspectorConflict(BaseModel):
 class PlanQuerySet(models.QuerySet):
     def visible_to(self, user) -> PlanQuerySet:
         """City plans and every county's plans for city-wide roles; a county sees the plans of its own office."""
-        if user is None or not user.is_authenticated:
-            return self.none()
-        if user.is_city_wide:
-            return self
-        if not user.region_code:
-            return self.none()
-        return self.filter(region_id=user.region_code)
+        return scoped(self, user, region_field="region_id")
 
     def public(self) -> PlanQuerySet:
         return self.exclude(status=Plan.Status.DRAFT)
