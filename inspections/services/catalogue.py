@@ -33,6 +33,13 @@ def _stored(instance, fields: list[str]) -> dict[str, Any]:
     return snapshot(type(instance).objects.get(pk=instance.pk), fields)
 
 
+def _check_regulator(actor: User | None) -> None:
+    if actor is None or not actor.pk or actor.is_superuser:
+        return
+    if actor.role not in (User.Role.CITY_REGULATOR, User.Role.COUNTY_REGULATOR):
+        raise NotPermitted("只有市、县市场监管部门的监管人员可以维护抽查事项清单。", code="not_a_regulator")
+
+
 def _check_roster_scope(actor: User | None, region_id: str | None) -> None:
     if actor is None or not actor.pk or actor.is_superuser or actor.is_city_wide:
         return
@@ -45,6 +52,7 @@ def _check_roster_scope(actor: User | None, region_id: str | None) -> None:
 @transaction.atomic
 def item_save(*, actor: User | None, item: InspectionItem) -> InspectionItem:
     """Create or update an item of the list (the item list is city-wide: any regulator keeps it)."""
+    _check_regulator(actor)
     before = _stored(item, ITEM_FIELDS)
     created = item.pk is None
     item.full_clean()
@@ -86,8 +94,10 @@ def inspector_save(
 def conflict_declare(
     *, actor: User | None, inspector: Inspector, enterprise: Enterprise, reason: str
 ) -> InspectorConflict:
-    """Record a conflict of interest (回避) the inspector declared with a named entity."""
-    _check_roster_scope(actor, inspector.region_id)
+    """Record a conflict of interest (回避) the inspector declared with a named entity: by the inspector themself
+    or by a regulator of the inspector's county."""
+    if actor is None or not actor.pk or inspector.user_id != actor.pk:
+        _check_roster_scope(actor, inspector.region_id)
     if not reason.strip():
         raise ApplicationError("申报回避须说明理由。", code="reason_required")
     if InspectorConflict.objects.filter(inspector=inspector, enterprise=enterprise).exists():

@@ -14,12 +14,14 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from core.errors import NotPermitted
 from core.models import AuditEvent, User
 from disclosure.models import AbnormalListing
 from inspections.models import AbnormalProposal, Draw, Evidence, Inspector, InspectorConflict, Plan, Result, Task
+from inspections.services.catalogue import conflict_declare
 from inspections.services.draws import draw_commit, draw_execute
 from inspections.services.results import result_record
-from tests.inspections.factories import InspectorFactory, inspector_user, make_plan, make_population
+from tests.inspections.factories import InspectorFactory, ItemFactory, inspector_user, make_plan, make_population
 
 pytestmark = pytest.mark.django_db
 
@@ -336,3 +338,48 @@ def test_roster_edits_and_conflicts_go_through_audited_services(county_regulator
     assert InspectorConflict.objects.filter(inspector=inspector).count() == 1
     page = text(client.get(reverse("admin:inspections_inspector_change", args=[inspector.pk])))
     assert "近亲属任法定代表人" in page
+
+
+def test_an_inspector_cannot_edit_the_item_list_or_plans_but_declares_own_conflicts(drawn, item, enterprise):
+    inspector = Task.objects.filter(plan=drawn).first().assignments.first().inspector
+    user = inspector_user(inspector)
+    client = logged_in(user)
+    data = {"code": item.code, "name": "改名", "department": item.department.pk, "legal_basis": "x", "kind": "key"}
+    response = client.post(reverse("admin:inspections_inspectionitem_change", args=[item.pk]), data)
+    assert response.status_code == 200 and "只有市、县市场监管部门的监管人员" in text(response)
+    item.refresh_from_db()
+    assert item.name != "改名"
+    assert client.post(reverse("admin:inspections_plan_commit", args=[drawn.pk]), follow=True).status_code == 200
+    assert Draw.objects.filter(plan=drawn).count() == 1  # refused: not a regulator
+    # The inspector role has no "add" permission in the admin; the service accepts an inspector's own declaration
+    # and refuses one on behalf of a colleague.
+    conflict = {"inspector": inspector.pk, "enterprise": enterprise.pk, "reason": "曾在该企业任职"}
+    assert client.post(reverse("admin:inspections_inspectorconflict_add"), conflict).status_code == 403
+    conflict_declare(actor=user, inspector=inspector, enterprise=enterprise, reason="曾在该企业任职")
+    assert InspectorConflict.objects.filter(inspector=inspector, enterprise=enterprise).exists()
+    other = Inspector.objects.exclude(pk=inspector.pk).first()
+    with pytest.raises(NotPermitted):
+        conflict_declare(actor=user, inspector=other, enterprise=enterprise, reason="代为申报")
+    assert not InspectorConflict.objects.filter(inspector=other).exists()
+
+
+def test_the_task_and_result_lists_have_bounded_queries(drawn, county_regulator, django_assert_max_num_queries):
+    for task in Task.objects.filter(plan=drawn)[:5]:
+        user = inspector_user(task.assignments.first().inspector)
+        result_record(actor=user, task=task, outcome="no_problem", inspected_on=timezone.localdate())
+    client = logged_in(county_regulator)
+    for name in ["admin:inspections_task_changelist", "admin:inspections_result_changelist"]:
+        with django_assert_max_num_queries(20):
+            assert client.get(reverse(name)).status_code == 200
+
+
+def test_a_joint_plan_is_flagged_in_the_list(county_regulator, item, roster):
+    other = ItemFactory(department__code="health", department__name="市卫生健康委员会")
+    plan = make_plan(items=[item, other], name="一业一查联合计划")
+    page = text(logged_in(county_regulator).get(reverse("admin:inspections_plan_changelist")))
+    row = re.search(r"一业一查联合计划.*?</tr>", page, re.S).group(0)
+    assert "icon-yes" in row
+    solo = make_plan(items=[item], name="单部门计划")
+    page = text(logged_in(county_regulator).get(reverse("admin:inspections_plan_changelist")))
+    assert "icon-no" in re.search(r"单部门计划.*?</tr>", page, re.S).group(0)
+    assert plan.pk != solo.pk
