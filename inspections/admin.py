@@ -109,6 +109,31 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+class RecordAdmin(ScopedAdmin):
+    """Records written by services only (tasks, results, proposals, case leads): the page shows, never saves."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.concrete_fields if f.name != "id"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change) -> None:
+        """Written by the services only."""
+
+    def save_related(self, request, form, formsets, change) -> None:
+        """Nothing related is edited here."""
+
+
 class ImportMixin:
     """An upload page (admin/<model>/import/) that imports the roster or the item list all-or-nothing."""
 
@@ -617,7 +642,7 @@ class AssignmentInline(ReadOnlyInline):
 
 
 @admin.register(Task)
-class TaskAdmin(ScopedAdmin):
+class TaskAdmin(RecordAdmin):
     """Tasks: an inspector sees only the tasks assigned to them (Task.visible_to) and records the result here."""
 
     list_display = ["enterprise", "plan", "status", "inspector_names", "record_link"]
@@ -641,9 +666,6 @@ class TaskAdmin(ScopedAdmin):
         url = reverse("admin:inspections_task_record", args=[obj.pk])
         label = _("Record the result") if obj.status == Task.Status.ASSIGNED else _("Correct the result")
         return format_html('<a href="{}">{}</a>', url, label)
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.concrete_fields if f.name != "id"]
 
     def has_add_permission(self, request) -> bool:
         return False  # tasks come from draws only
@@ -717,7 +739,7 @@ class PublicationFilter(admin.SimpleListFilter):
 
 
 @admin.register(Result)
-class ResultAdmin(ScopedAdmin):
+class ResultAdmin(RecordAdmin):
     list_display = ["enterprise", "plan", "inspected_on", "outcome", "recorded_by", "due_flag", "published_on"]
     list_filter = [PublicationFilter, "outcome", "plan__year"]
     list_select_related = ["enterprise", "plan", "recorded_by"]
@@ -731,9 +753,6 @@ class ResultAdmin(ScopedAdmin):
         if obj.is_overdue:
             return format_html('<strong style="color:#ba2121">{} ⚠ {}</strong>', obj.publication_due, _("overdue"))
         return str(obj.publication_due)
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.concrete_fields if f.name != "id"]
 
     def has_add_permission(self, request) -> bool:
         return False  # results are recorded on the task (the assigned inspector)
@@ -754,7 +773,7 @@ class ResultAdmin(ScopedAdmin):
 
 
 @admin.register(AbnormalProposal)
-class AbnormalProposalAdmin(ScopedAdmin):
+class AbnormalProposalAdmin(RecordAdmin):
     """Proposals from "not reachable" findings: a regulator confirms (disclosure lists the entity) or dismisses."""
 
     list_display = ["enterprise", "status", "inspected_on", "created_at", "decided_by", "decide_links"]
@@ -777,9 +796,6 @@ class AbnormalProposalAdmin(ScopedAdmin):
             reverse("admin:inspections_abnormalproposal_dismiss", args=[obj.pk]),
             _("Dismiss"),
         )
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.concrete_fields if f.name != "id"]
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -835,7 +851,7 @@ class AbnormalProposalAdmin(ScopedAdmin):
 
 
 @admin.register(CaseLead)
-class CaseLeadAdmin(ScopedAdmin):
+class CaseLeadAdmin(RecordAdmin):
     list_display = ["enterprise", "status", "short_summary", "created_at"]
     list_filter = ["status"]
     list_select_related = ["enterprise"]
@@ -844,9 +860,6 @@ class CaseLeadAdmin(ScopedAdmin):
     @admin.display(description=_("summary"))
     def short_summary(self, obj: CaseLead) -> str:
         return obj.summary if len(obj.summary) <= 60 else obj.summary[:60] + "…"
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.concrete_fields if f.name != "id"]
 
     def has_add_permission(self, request) -> bool:
         return False

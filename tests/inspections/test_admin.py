@@ -383,3 +383,20 @@ def test_a_joint_plan_is_flagged_in_the_list(county_regulator, item, roster):
     page = text(logged_in(county_regulator).get(reverse("admin:inspections_plan_changelist")))
     assert "icon-no" in re.search(r"单部门计划.*?</tr>", page, re.S).group(0)
     assert plan.pk != solo.pk
+
+
+def test_task_and_result_pages_are_read_only(drawn, county_regulator):
+    task = Task.objects.filter(plan=drawn).first()
+    user = inspector_user(task.assignments.first().inspector)
+    result = result_record(actor=user, task=task, outcome="no_problem", inspected_on=timezone.localdate())
+    client = logged_in(county_regulator)
+    for url in [
+        reverse("admin:inspections_task_change", args=[task.pk]),
+        reverse("admin:inspections_result_change", args=[result.pk]),
+    ]:
+        page = text(client.get(url))
+        assert 'name="_save"' not in page, url
+    before = Result.objects.get(pk=result.pk).updated_at
+    client.post(reverse("admin:inspections_result_change", args=[result.pk]), {"outcome": "problem"})
+    result.refresh_from_db()
+    assert result.outcome == "no_problem" and result.updated_at == before
