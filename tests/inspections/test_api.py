@@ -170,3 +170,14 @@ def test_the_schema_documents_the_inspection_endpoints(api_client):
     for path in ["/items/", "/inspectors/", "/plans/", "/plans/{id}/draw/", "/plans/{id}/preview/", "/tasks/",
                  "/results/"]:  # fmt: skip
         assert f"{API}{path}" in paths, path
+
+
+def test_the_lists_have_bounded_queries(drawn, city_regulator, item, django_assert_max_num_queries):
+    for n in range(5):
+        make_plan(items=[item], name=f"计划{n}")
+    client = client_for(city_regulator)
+    for path in ["/plans/", "/inspectors/", "/items/", "/tasks/", "/results/"]:
+        with django_assert_max_num_queries(12):
+            response = client.get(f"{API}{path}")
+        assert response.status_code == 200, path
+    assert client.get(f"{API}/plans/").json()["count"] == 6
