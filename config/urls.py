@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("enterprises.api_urls")),
     path("", include("disclosure.api_urls")),
     path("", include("repair.api_urls")),
+    path("", include("inspections.api_urls")),
     path("", include("credit.api_urls")),
 ]
 
