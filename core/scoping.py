@@ -24,4 +24,3 @@ def scoped(queryset: Q_, user, *, region_field: str = "region_id") -> Q_:
     if not user.region_code:
         return queryset.none()
     return queryset.filter(**{region_field: user.region_code})
-

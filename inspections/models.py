@@ -24,8 +24,8 @@ from core.scoping import scoped
 from enterprises.models import Enterprise, Industry, KeyArea, Region
 
 RATIO_VALIDATORS = [
-    MinValueValidator(Decimal("0"), message="抽查比例不能小于 0%。"),
-    MaxValueValidator(Decimal("100"), message="抽查比例不能大于 100%。"),
+    MinValueValidator(Decimal("0"), message="抽查比例不能小于 0%%。"),
+    MaxValueValidator(Decimal("100"), message="抽查比例不能大于 100%%。"),
 ]
 RISK_CLASSES = ("A", "B", "C", "D", "")  # "" = not classified yet
 

@@ -212,3 +212,12 @@ def test_conflicted_inspectors_are_skipped(item):
     draw = _draw(plan)
     assert not TaskAssignment.objects.filter(task__draw=draw, inspector=inspectors[0]).exists()
     assert Task.objects.filter(draw=draw).count() == 10
+
+
+@pytest.mark.parametrize(("ratio", "message"), [("-1", "抽查比例不能小于 0%。"), ("100.5", "抽查比例不能大于 100%。")])
+def test_a_ratio_outside_0_to_100_percent_is_a_message_not_a_crash(item, ratio, message):
+    plan = make_plan(items=[item])
+    plan.ratio_c = Decimal(ratio)
+    with pytest.raises(ValidationError) as refused:
+        plan.full_clean()
+    assert refused.value.message_dict["ratio_c"] == [message]
