@@ -266,6 +266,14 @@ LOGGING = {
 # The bureau this deployment serves: its region code (GB/T 2260) and name.
 PORTAL_CITY_REGION_CODE = os.environ.get("PORTAL_CITY_REGION_CODE", "140700")
 PORTAL_BUREAU_NAME = os.environ.get("PORTAL_BUREAU_NAME", "晋中市市场监督管理局")
+# The public address of the portal (scheme and host, no trailing slash), printed in certificates' QR codes so a
+# scanned certificate opens /verify/… on the public site; empty: a path relative to the site that printed it.
+PORTAL_PUBLIC_BASE_URL = os.environ.get("PORTAL_PUBLIC_BASE_URL", "").rstrip("/")
+# Credit checks (issue 7): most codes in one batch; the warning window before 30 June for annual reports (days).
+CREDIT_CHECK_BATCH_MAX = int(os.environ.get("CREDIT_CHECK_BATCH_MAX", "5000"))
+CREDIT_WARNING_ANNUAL_REPORT_DAYS = int(os.environ.get("CREDIT_WARNING_ANNUAL_REPORT_DAYS", "30"))
+# Celery tasks a batch check's certificates are split over (chunks rendered in parallel, then one assembling task).
+CREDIT_CHECK_BATCH_TASKS = int(os.environ.get("CREDIT_CHECK_BATCH_TASKS", "2"))
 
 # The province's "lower amount" of a fine (较低数额罚款, DESIGN.md §3.2): penalties of only circulated criticism or
 # a fine at (or under) this amount are disclosed for the short period. Provinces differ in the amounts and in

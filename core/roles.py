@@ -55,6 +55,21 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
 
 STAFF_ROLES = frozenset({"city_regulator", "county_regulator", "inspector", "credit_reviewer", "data_clerk"})
 
+# Capabilities: what a role may *do* beyond model permissions (a business action, not a table). County scoping of
+# the action is still visible_to(user). Superusers have every capability; a capability needs a staff account.
+CAPABILITIES: dict[str, frozenset[str]] = {
+    # credit checks (信用核查) and their certificates, reports and the supervision dashboard (issue 7)
+    "credit.run_checks": frozenset({"city_regulator", "county_regulator"}),
+}
+
+
+def has_capability(user: Any, capability: str) -> bool:
+    """Whether `user` may perform `capability` (a key of CAPABILITIES; an unknown key is a programming error)."""
+    roles = CAPABILITIES[capability]
+    if not (user is not None and getattr(user, "is_authenticated", False) and user.is_active):
+        return False
+    return bool(user.is_superuser or (user.is_staff and getattr(user, "role", "") in roles))
+
 
 def permission_query(role: str) -> Q | None:
     spec = ROLE_PERMISSIONS.get(role, {})

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin_utils import EstimatedCountPaginator, ScopedAdmin
 from core.errors import ApplicationError
+from core.roles import has_capability
 from credit import selectors, services
 from credit.indicators import GROUPS, INDICATORS
 from credit.models import (
@@ -427,13 +428,7 @@ class DashboardAdmin(admin.ModelAdmin):
 # Credit checks, certificates, warnings, red-list policy, reports, supervision dashboard (issue 7)
 # ==============================================================================================================
 
-CHECK_ROLES = frozenset({"city_regulator", "county_regulator"})
-
-
-def can_run_checks(user) -> bool:
-    """City and county regulators (and superusers) run checks and print certificates; county ones in their
-    county only (credit.checks scopes every entry through Enterprise.objects.visible_to)."""
-    return bool(user and user.is_authenticated and (user.is_superuser or (user.is_staff and user.role in CHECK_ROLES)))
+RUN_CHECKS = "credit.run_checks"  # core.roles capability: city and county regulators, superusers
 
 
 class CheckLineInline(ReadOnlyInline):
@@ -457,7 +452,7 @@ class CheckLineInline(ReadOnlyInline):
     show_change_link = False
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return can_run_checks(request.user)
+        return has_capability(request.user, RUN_CHECKS)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("enterprise")
@@ -524,13 +519,13 @@ class CreditCheckAdmin(admin.ModelAdmin):
         return CreditCheck.objects.visible_to(request.user).select_related("requested_by", "job")
 
     def has_module_permission(self, request) -> bool:
-        return can_run_checks(request.user)
+        return has_capability(request.user, RUN_CHECKS)
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return can_run_checks(request.user)
+        return has_capability(request.user, RUN_CHECKS)
 
     def has_add_permission(self, request) -> bool:
-        return can_run_checks(request.user)
+        return has_capability(request.user, RUN_CHECKS)
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
@@ -649,7 +644,7 @@ class CreditCheckAdmin(admin.ModelAdmin):
         from credit import reports
         from credit.forms import ReportForm
 
-        if not can_run_checks(request.user):
+        if not has_capability(request.user, RUN_CHECKS):
             raise PermissionDenied
         counties = selectors.visible_counties(request.user)
         form = ReportForm(request.GET or None, counties=counties, city_wide=request.user.is_city_wide)
@@ -695,7 +690,7 @@ class CreditCheckAdmin(admin.ModelAdmin):
     def abnormal_detail_view(self, request):
         from credit import reports
 
-        if request.method != "POST" or not can_run_checks(request.user):
+        if request.method != "POST" or not has_capability(request.user, RUN_CHECKS):
             raise PermissionDenied
         filters = {
             k: v
@@ -714,7 +709,7 @@ class CreditCheckAdmin(admin.ModelAdmin):
     def dashboard_view(self, request):
         from credit import dashboard
 
-        if not can_run_checks(request.user):
+        if not has_capability(request.user, RUN_CHECKS):
             raise PermissionDenied
         counties = selectors.visible_counties(request.user)
         region = request.GET.get("county") or None
@@ -770,10 +765,10 @@ class CertificatePrintAdmin(admin.ModelAdmin):
         return printed.line.uscc
 
     def has_module_permission(self, request) -> bool:
-        return can_run_checks(request.user)
+        return has_capability(request.user, RUN_CHECKS)
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return can_run_checks(request.user)
+        return has_capability(request.user, RUN_CHECKS)
 
     def has_add_permission(self, request) -> bool:
         return False

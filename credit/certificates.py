@@ -17,8 +17,11 @@ from __future__ import annotations
 import base64
 import functools
 import io
+import os
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -31,7 +34,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import override
 
 from core.audit import audit_log
-from core.jobs import job_output_path, job_progress
+from core.jobs import job_output_path
 from core.models import Job, User
 from credit.models import CertificatePrint, CertificateSequence, CheckLine, CreditCheck
 
@@ -67,7 +70,7 @@ def token_of(serial: str, digest: str) -> str:
 
 
 def verify_url(token: str) -> str:
-    base = getattr(settings, "PORTAL_PUBLIC_BASE_URL", "").rstrip("/")
+    base = settings.PORTAL_PUBLIC_BASE_URL.rstrip("/")
     return f"{base}{reverse('credit-verify', args=[token])}"
 
 
@@ -263,40 +266,97 @@ def write_summary(*, check: CreditCheck, path) -> None:
     workbook.save(path)
 
 
-def write_batch_outputs(*, job: Job, check: CreditCheck, output: str, workers: int = 1) -> dict[str, Any]:
-    """The summary sheet and the certificates of a checked batch (first prints, counter 0), as the job's result:
-    a zip holding the sheet and one PDF per entity, or holding the sheet and one combined PDF."""
+def _first_print(line: CheckLine, check: CreditCheck) -> CertificatePrint:
+    """The batch print (counter 0) of a line, logged once whatever the number of renders (a rerun reuses it)."""
+    with transaction.atomic():
+        CheckLine.objects.select_for_update().filter(pk=line.pk).first()
+        printed = CertificatePrint.objects.filter(line=line, counter=0).first()
+        if printed is None:
+            printed = _record_print(line=line, actor=check.requested_by, channel="batch")
+    return printed
+
+
+def _part_path(parent: Job, index: int, suffix: str) -> Path:
+    return job_output_path(parent, f"-part{index:04d}{suffix}")
+
+
+def _replace(tmp: Path, final: Path) -> None:
+    os.replace(tmp, final)  # atomic: a reader (the assembler) sees the old file or the whole new one
+
+
+def render_batch_part(
+    *, part: Job, parent: Job, check: CreditCheck, output: str, advance: Callable[[int], None]
+) -> dict[str, Any]:
+    """One part of a batch: its certificates as a zip of PDFs (stored: PDFs are compressed already), or — combined
+    output — one PDF of all its pages. Written to a temporary file then renamed."""
+    lines = {
+        line.pk: line for line in CheckLine.objects.filter(pk__in=part.params["lines"]).select_related("check_run")
+    }
+    ordered = [lines[pk] for pk in part.params["lines"] if pk in lines]
+    suffix = ".pdf" if output == "combined" else ".zip"
+    final = _part_path(parent, part.params["index"], suffix)
+    tmp = final.with_name(final.name + f".{os.getpid()}.tmp")
+    step = 0
+    if output == "combined":
+        documents = []
+        for line in ordered:
+            printed = _first_print(line, check)
+            documents.append(
+                render_document(certificate_context(line=line, serial=printed.serial, printed_at=printed.printed_at))
+            )
+            step += 1
+            if step % 10 == 0:
+                advance(10)
+        if documents:
+            pages = [page for document in documents for page in document.pages]
+            documents[0].copy(pages).write_pdf(tmp)
+        else:
+            tmp.write_bytes(b"")
+    else:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive:
+            for line in ordered:
+                printed = _first_print(line, check)
+                context = certificate_context(line=line, serial=printed.serial, printed_at=printed.printed_at)
+                archive.writestr(f"{line.position:05d}-{line.uscc}-{printed.serial}.pdf", render_pdf(context))
+                step += 1
+                if step % 10 == 0:
+                    advance(10)
+    advance(step % 10)
+    _replace(tmp, final)
+    return {"path": str(final), "certificates": len(ordered)}
+
+
+def assemble_batch(*, job: Job, check: CreditCheck, parts: list[Job], output: str) -> dict[str, Any]:
+    """The batch's output from its rendered parts: a zip holding the summary sheet and one PDF per entity (copied
+    from the parts' files, in row order), or the sheet and the one combined PDF. The part files are removed after."""
     summary_path = job_output_path(job, ".xlsx")
     with translation.override("zh-hans"):  # a Chinese document whatever language the worker runs in
         write_summary(check=check, path=summary_path)
-    lines = list(check.lines.filter(serial__isnull=False).order_by("position"))
-    total = check.lines.count()
     path = job_output_path(job, ".zip")
-    documents = []
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    certificates = 0
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.write(summary_path, "核查结果汇总.xlsx")
-        for i, line in enumerate(lines, start=1):
-            with transaction.atomic():
-                printed = CertificatePrint.objects.filter(line=line, counter=0).first()
-                if printed is None:
-                    printed = _record_print(line=line, actor=check.requested_by, channel="batch")
-            context = certificate_context(line=line, serial=printed.serial, printed_at=printed.printed_at)
+        for part in parts:
+            certificates += len(part.params["lines"])
+            source = Path(part.result["path"])
             if output == "combined":
-                documents.append(render_document(context))
-            else:
-                archive.writestr(f"{line.position:05d}-{line.uscc}-{printed.serial}.pdf", render_pdf(context))
-            if i % 25 == 0:
-                job_progress(job, done=total - len(lines) + i)
-        if output == "combined" and documents:
-            pages = [page for document in documents for page in document.pages]
-            archive.writestr("信用核查证书（合并）.pdf", documents[0].copy(pages).write_pdf())
-    job_progress(job, done=total)
+                if source.stat().st_size:
+                    archive.write(source, "信用核查证书（合并）.pdf", compress_type=zipfile.ZIP_STORED)
+                continue
+            with zipfile.ZipFile(source) as piece:
+                for name in piece.namelist():
+                    archive.writestr(name, piece.read(name), compress_type=zipfile.ZIP_STORED)
+    _replace(tmp, path)
+    for part in parts:
+        Path(part.result["path"]).unlink(missing_ok=True)
     return {
         "path": str(path),
         "filename": f"信用核查-{check.pk}-{timezone.localdate():%Y%m%d}.zip",
         "summary": str(summary_path),
-        "certificates": len(lines),
-        "rows": total,
+        "certificates": certificates,
+        "rows": check.lines.count(),
+        "parts": len(parts),
     }
 
 

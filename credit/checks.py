@@ -31,6 +31,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from core.audit import audit_log
@@ -54,7 +55,7 @@ LINE_MESSAGES = {
 
 
 def batch_max() -> int:
-    return int(getattr(settings, "CREDIT_CHECK_BATCH_MAX", 5000))
+    return settings.CREDIT_CHECK_BATCH_MAX
 
 
 # ==============================================================================================================
@@ -440,6 +441,7 @@ def check_batch_start(
     end: dt.date,
     purpose_note: str = "",
     output: str = "zip",
+    enqueue: bool = True,
 ) -> CreditCheck:
     """Record a batch check and queue it as a background job (core.jobs): the worker checks every line and writes
     the summary sheet and the certificates (a zip of one PDF per entity, or one combined PDF)."""
@@ -465,30 +467,63 @@ def check_batch_start(
         obj=check,
         after={"rows": len(lines), "notes": len(parsed.notes), "purpose": purpose, "period": [start, end]},
     )
-    transaction.on_commit(lambda: run_check_batch.delay(job.pk))
+    if enqueue:  # False: the caller runs check_batch_run itself (the demo data, with no worker running)
+        transaction.on_commit(lambda: run_check_batch.delay(job.pk))
     return check
 
 
 CHUNK = 200
+PART_KIND = "credit_check_batch_part"
+ASSEMBLE_KIND = "credit_check_batch_assemble"
+PART_SIZE = 50  # certificates per part: small enough that two workers finish close together
 
 
-def check_batch_run(job_id: int, *, workers: int = 1) -> None:
-    """The worker side of a batch (idempotent: a job already claimed is left alone). Lines are checked in chunks,
-    each its own transaction, with the job's progress after each; then the output files are written."""
-    from credit.certificates import write_batch_outputs
+def batch_tasks() -> int:
+    return max(1, settings.CREDIT_CHECK_BATCH_TASKS)
 
+
+def _claim(job_id: int, *, resume: bool) -> Job | None:
+    """job_claim, or — for a redelivered task whose worker died (acks_late) — the job it was running."""
     job = job_claim(job_id)
+    if job is None and resume:
+        job = Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).first()
+    return job
+
+
+def _advance(job_id: int, steps: int) -> None:
+    """Progress from several workers at once: an increment in SQL, never a read-modify-write."""
+    if steps:
+        Job.objects.filter(pk=job_id).update(progress_done=F("progress_done") + steps)
+
+
+def check_batch_run(job_id: int, *, workers: int | None = None, resume: bool = False) -> None:
+    """The coordinating side of a batch (idempotent: a job already claimed is left alone, unless `resume` — a
+    redelivery after a crash — which goes on where the dead worker stopped).
+
+    1. The lines are checked in chunks, each its own transaction (facts, digest, serial), progress after each.
+    2. The certificates are split into parts (core Job rows of kind PART_KIND, PART_SIZE certificates each) plus one
+       assembling row; with `workers` > 1 (default settings.CREDIT_CHECK_BATCH_TASKS) the parts go to Celery as a
+       group, each part rendering its PDFs into its own file; the task finishing the last part claims the assembling
+       row (conditional UPDATE: exactly one does) and writes the summary sheet and the zip. With one worker the
+       parts run here, one after the other. Progress counts rows checked, then certificates rendered."""
+    from celery import group
+
+    from credit.tasks import render_check_part
+
+    workers = batch_tasks() if workers is None else max(1, workers)
+    job = _claim(job_id, resume=resume)
     if job is None:
         return
     check = CreditCheck.objects.get(pk=job.params["check"])
     try:
+        rows = check.lines.count()
         pending = list(
             check.lines.filter(enterprise__isnull=False, serial__isnull=True)
             .order_by("position")
             .values_list("pk", flat=True)
         )
-        done = check.lines.count() - len(pending)
-        job_progress(job, done=done)
+        certificates = check.lines.filter(enterprise__isnull=False).count()
+        job_progress(job, done=rows - len(pending), total=rows + certificates)
         for i in range(0, len(pending), CHUNK):
             with transaction.atomic():
                 lines = list(
@@ -498,15 +533,97 @@ def check_batch_run(job_id: int, *, workers: int = 1) -> None:
                 )
                 _check_lines(check, lines)
                 CheckLine.objects.bulk_update(lines, ["facts", "red_listed", "outcome", "digest", "serial"])
-            done += len(lines)
-            job_progress(job, done=done)
-        all_lines = list(check.lines.all())
-        result = write_batch_outputs(job=job, check=check, output=job.params.get("output", "zip"), workers=workers)
-        CreditCheck.objects.filter(pk=check.pk).update(status=CreditCheck.Status.DONE, counts=_counts(all_lines))
-        job_finish(job, result=result)
+                _advance(job.pk, len(lines))
+        parts = _batch_parts(job=job, check=check, workers=workers)
+        if job.params.get("output", "zip") == "combined" or workers == 1:
+            # One combined PDF is one WeasyPrint document: rendered in one process (no PDF merging library).
+            for part in parts:
+                render_part(part.pk, resume=True)
+            return
+        transaction.on_commit(lambda: group(render_check_part.s(part.pk) for part in parts).apply_async())
     except Exception as exc:
-        CreditCheck.objects.filter(pk=check.pk).update(status=CreditCheck.Status.FAILED)
-        job_finish(job, result={"error": f"批量核查失败：{exc.__class__.__name__}"}, failed=True)
+        _fail(job, check, exc)
+        raise
+
+
+def _fail(job: Job, check: CreditCheck, exc: Exception) -> None:
+    CreditCheck.objects.filter(pk=check.pk).update(status=CreditCheck.Status.FAILED)
+    job_finish(job, result={"error": f"批量核查失败：{exc.__class__.__name__}"}, failed=True)
+
+
+@transaction.atomic
+def _batch_parts(*, job: Job, check: CreditCheck, workers: int) -> list[Job]:
+    """The parts of a checked batch and its assembling row, made once (a rerun finds them)."""
+    Job.objects.select_for_update().get(pk=job.pk)  # two coordinators (a redelivery) never both make parts
+    existing = list(Job.objects.filter(kind=PART_KIND, params__parent=job.pk).order_by("pk"))
+    if existing:
+        return existing
+    ids = list(check.lines.filter(serial__isnull=False).order_by("position").values_list("pk", flat=True))
+    combined = job.params.get("output", "zip") == "combined"
+    size = (len(ids) or 1) if combined else max(1, min(PART_SIZE, -(-len(ids) // workers)))
+    chunks = [ids[i : i + size] for i in range(0, len(ids), size)] or [[]]
+    parts = [
+        Job.objects.create(kind=PART_KIND, params={"parent": job.pk, "index": n, "lines": chunk})
+        for n, chunk in enumerate(chunks)
+    ]
+    Job.objects.create(kind=ASSEMBLE_KIND, params={"parent": job.pk, "parts": len(parts)})
+    return parts
+
+
+def render_part(part_id: int, *, resume: bool = False) -> None:
+    """Render one part's certificates (first prints, counter 0, logged once) into its own file, then, if it was the
+    last part, assemble the batch's output. Idempotent and crash-safe: a part already done is not rendered again,
+    a redelivered part whose worker died renders again (its file is replaced atomically, its prints reused)."""
+    from credit.certificates import render_batch_part
+
+    part = Job.objects.filter(pk=part_id).first()
+    if part is None:
+        return
+    parent = Job.objects.get(pk=part.params["parent"])
+    if part.status != Job.Status.SUCCEEDED:
+        part = _claim(part_id, resume=resume)
+        if part is None:
+            return
+        check = CreditCheck.objects.get(pk=parent.params["check"])
+        try:
+            result = render_batch_part(
+                part=part,
+                parent=parent,
+                check=check,
+                output=parent.params.get("output", "zip"),
+                advance=lambda n: _advance(parent.pk, n),
+            )
+        except Exception as exc:
+            job_finish(part, result={"error": exc.__class__.__name__}, failed=True)
+            _fail(parent, check, exc)
+            raise
+        job_finish(part, result=result)
+    _assemble_if_last(parent, resume=resume)
+
+
+def _assemble_if_last(parent: Job, *, resume: bool) -> None:
+    from credit.certificates import assemble_batch
+
+    # Each part marks itself done (committed) before counting: the part finishing last always sees none left.
+    if Job.objects.filter(kind=PART_KIND, params__parent=parent.pk).exclude(status=Job.Status.SUCCEEDED).exists():
+        return
+    assembly = Job.objects.filter(kind=ASSEMBLE_KIND, params__parent=parent.pk).first()
+    if assembly is None or _claim(assembly.pk, resume=resume) is None:
+        return  # another part's task is assembling (or did)
+    check = CreditCheck.objects.get(pk=parent.params["check"])
+    try:
+        parts = list(Job.objects.filter(kind=PART_KIND, params__parent=parent.pk).order_by("pk"))
+        result = assemble_batch(job=parent, check=check, parts=parts, output=parent.params.get("output", "zip"))
+        CreditCheck.objects.filter(pk=check.pk).update(
+            status=CreditCheck.Status.DONE, counts=_counts(list(check.lines.all()))
+        )
+        total = Job.objects.values_list("progress_total", flat=True).get(pk=parent.pk)
+        job_progress(parent, done=total)
+        job_finish(assembly, result={"parts": len(parts)})
+        job_finish(parent, result=result)
+    except Exception as exc:
+        job_finish(assembly, result={"error": exc.__class__.__name__}, failed=True)
+        _fail(parent, check, exc)
         raise
 
 

@@ -134,6 +134,10 @@ def dashboard_for(user: User, *, region: str | None = None, today: dt.date | Non
     """The dashboard of the last 12 months for a user (county regulators: their county, whatever is asked)."""
     today = today or timezone.localdate()
     start = month_starts(today, MONTHS)[0]
+    if not user.is_city_wide:
+        region = (
+            user.region_code or None
+        )  # a county regulator's dashboard is their county's (resolve_scope refuses none)
     scope = reports.resolve_scope(user=user, region=region, start=start, end=today)
     classes = reports.class_distribution(scope)
     trend = selectors.trend(user, region=scope.region)

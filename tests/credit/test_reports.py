@@ -186,3 +186,27 @@ def test_the_detail_export_uses_the_list_filterset_and_the_county(data, county_r
     with pytest.raises(ApplicationError):
         reports.write_abnormal_detail(user=county_regulator, filters={"decided_on_after": "not-a-date"}, path=path)
     assert AbnormalListing.objects.count() == 6
+
+
+def test_the_streaming_sheet_round_trips_awkward_values(tmp_path):
+    """The detail exports' own xlsx writer: escaped text, formula-looking text quoted, control characters dropped,
+    dates as dates, blanks as empty cells — read back by openpyxl without a warning."""
+    import warnings as pywarnings
+
+    path = tmp_path / "s.xlsx"
+    sheet = reports.StreamingSheet(path, title="经营异常名录明细", widths=[20, 20])
+    sheet.append(["决定书文号", "日期"], bold=True)
+    sheet.append([reports.safe_cell("=HYPERLINK(1)"), dt.date(2026, 7, 8)])
+    sheet.append(["<晋中&商贸>\x01有限公司", None])
+    sheet.append([2025, ""])
+    sheet.close()
+    with pywarnings.catch_warnings():
+        pywarnings.simplefilter("error")
+        workbook = load_workbook(path)
+    assert workbook.sheetnames == ["经营异常名录明细"]
+    rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+    assert rows[0] == ("决定书文号", "日期")
+    assert rows[1][0] == "'=HYPERLINK(1)" and rows[1][1].date() == dt.date(2026, 7, 8)
+    assert rows[2] == ("<晋中&商贸>有限公司", None)
+    assert rows[3] == (2025, None)
+    assert workbook.worksheets[0]["A1"].font.b is True
