@@ -8,7 +8,7 @@ sheet per theme (`report_workbook`), Chinese headers, set up for printing.
 Cost: one aggregate query per table (conditional aggregates: COUNT(*) FILTER, COUNT(DISTINCT) FILTER), scoped by the
 entity's supervising region, so a county report at 10^6 entities reads each table once (docs/CERTIFICATES.md has the
 measured figures). Detail exports (every abnormal listing in scope, …) stream: `abnormal_detail_rows` uses the
-abnormal list's FilterSet (disclosure.api_listings.AbnormalListingFilter) on the same visible_to queryset as the
+abnormal list's FilterSet (disclosure.filters.AbnormalListingFilter) on the same visible_to queryset as the
 admin list and the API, and openpyxl's write-only mode.
 """
 
@@ -704,7 +704,7 @@ ABNORMAL_COLUMNS = [
 
 def abnormal_detail_queryset(*, user: User, filters: dict[str, str]):
     """The listings the admin list / API would show the user with these filters (visible_to + the FilterSet)."""
-    from disclosure.api_listings import AbnormalListingFilter
+    from disclosure.filters import AbnormalListingFilter
 
     filterset = AbnormalListingFilter(filters, queryset=AbnormalListing.objects.visible_to(user))
     if not filterset.is_valid():
