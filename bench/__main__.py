@@ -29,6 +29,7 @@ MODULES = [
     "bench.bench_disclosure",  # the nightly jobs of issue 3 (writes disclosure records)
     "bench.bench_repair",  # issue 4: portal, review queue with 10^5 applications, decision documents (writes)
     "bench.bench_credit",  # the nightly reclassification of issue 5 (rewrites the classes)
+    "bench.bench_inspections",  # issue 6: a draw over the city with 2,000 inspectors and its verification (writes)
     "bench.bench_checks",  # issue 7: certificates, a 1,500 batch on 2 workers, county report, detail export (writes)
     "bench.bench_import",  # writes 10^6 more rows: after the read-only benchmarks
 ]

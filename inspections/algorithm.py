@@ -115,15 +115,11 @@ def sample(ids: Sequence[int], k: int, stream: Stream) -> list[int]:
 
 
 def population_bytes(rows: Iterable[tuple[int, str]]) -> bytes:
-    return "".join(f"{eid},{cls or ''}\n" for eid, cls in rows).encode()
+    return "".join([f"{eid},{cls or ''}\n" for eid, cls in rows]).encode()
 
 
 def parse_population(data: bytes) -> list[tuple[int, str]]:
-    out = []
-    for line in data.decode().splitlines():
-        eid, cls = line.split(",", 1)
-        out.append((int(eid), cls))
-    return out
+    return [(int(eid), cls) for eid, cls in (line.split(",", 1) for line in data.decode().split("\n") if line)]
 
 
 def roster_bytes(departments: Mapping[int, Iterable[int]], conflicts: Iterable[tuple[int, int]]) -> bytes:
@@ -177,8 +173,10 @@ def run(
     """Run the draw (see the module docstring); raises DrawShortfall before producing anything partial."""
     names = department_names or {}
     by_class: dict[str, list[int]] = {c: [] for c in STRATA}
-    for eid, cls in population:
-        by_class.setdefault(cls if cls in by_class else "", []).append(eid)
+    append_to = {c: ids.append for c, ids in by_class.items()}
+    unclassified = append_to[""]
+    for eid, cls in population:  # one pass, no per-row lookups beyond one dict get (10^6 rows)
+        append_to.get(cls, unclassified)(eid)
 
     outcome = DrawOutcome()
     selected: list[tuple[int, str]] = []
@@ -206,7 +204,17 @@ def run(
         tiebreak = Stream(seed, f"tiebreak:{dept}")
         heap = [(0, tiebreak.word(), insp) for insp in pool]
         heapq.heapify(heap)
+        members = set(pool)
+        conflicted = {e for i, e in conflicts if i in members}  # entities some inspector of the department declared
         for eid, _cls in selected:
+            if eid not in conflicted and INSPECTORS_PER_DEPARTMENT == 2:
+                # No conflict possible: the two lowest, each put back with one more task. The heap's entries are
+                # distinct, so what it yields depends only on its contents: the same picks as the general path.
+                load_a, tb_a, insp_a = heapq.heappop(heap)
+                load_b, tb_b, insp_b = heapq.heapreplace(heap, (load_a + 1, tb_a, insp_a))
+                heapq.heappush(heap, (load_b + 1, tb_b, insp_b))
+                assignments[eid] += ((dept, insp_a), (dept, insp_b))
+                continue
             picked: list[tuple[int, int, int]] = []
             skipped: list[tuple[int, int, int]] = []
             while len(picked) < INSPECTORS_PER_DEPARTMENT and heap:
