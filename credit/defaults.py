@@ -1,4 +1,7 @@
-"""The default model (version "2026.1"), loaded by the data migration 0002_default_model.
+"""The default model: version "2026.1" (INITIAL_*, loaded by the data migration 0002_default_model, frozen) and
+its successor "2026.2" (DEFAULT_*, 0004_inspection_indicator: the same plus double-random inspection findings,
+`inspection_problems`, 30 points per problem outcome of the last 3 years, at most 2 counted — a finding weighs half a
+recent penalty: it was ordered corrected, not punished).
 
 Weights are points per unit of the feature (a count or a flag); positive points raise the risk. The reasoning:
 supervision facts weigh most (a penalty of the last year 60 points, a heavier penalty 60 more, an open abnormal
@@ -12,10 +15,12 @@ lesser ones, D several serious facts.
 
 from __future__ import annotations
 
-DEFAULT_CODE = "2026.1"
-DEFAULT_NAME = "信用风险分类指标模型 2026 版"
+import copy
 
-DEFAULT_SPEC: dict = {
+INITIAL_CODE = "2026.1"
+INITIAL_NAME = "信用风险分类指标模型 2026 版"
+
+INITIAL_SPEC: dict = {
     "indicators": [
         {"code": "young", "weight": 10},
         {"code": "established", "weight": -15},
@@ -50,5 +55,17 @@ DEFAULT_SPEC: dict = {
         {"class": "B", "min": -15, "max": 30},
         {"class": "C", "min": 30, "max": 100},
         {"class": "D", "min": 100, "max": None},
+    ],
+}
+
+
+DEFAULT_CODE = "2026.2"
+DEFAULT_NAME = "信用风险分类指标模型 2026 版（含双随机抽查结果）"
+DEFAULT_SPEC: dict = {
+    **copy.deepcopy(INITIAL_SPEC),
+    "indicators": [
+        *INITIAL_SPEC["indicators"][:13],  # up to penalties_heavy: the supervision facts next to each other
+        {"code": "inspection_problems", "weight": 30},
+        *INITIAL_SPEC["indicators"][13:],
     ],
 }

@@ -13,7 +13,7 @@ Dates are bound parameters computed here (`b.since(years=1)`), so the SQL is the
 Every feature is computed *as of* the run's day: facts dated after it are not seen (a run for an earlier day, as the
 demo's monthly history, sees the facts as they stood then).
 
-Adding an indicator (e.g. inspection findings, once the inspections app exists): register its source in SOURCES
+Adding an indicator (as inspection findings, `inspection_problems`, did): register its source in SOURCES
 (table name as a string: credit never imports the app), write a `@indicator(...)` function below, add it with a
 weight to a new model version. See docs/CHECKLISTS.md.
 """
@@ -67,6 +67,13 @@ SOURCES: dict[str, Source] = {
             "WHERE s.id BETWEEN {lo} AND {hi} AND s.legal_representative_id_number <> ''"
         ),
         key="s.id",
+    ),
+    # Double-random inspection results (inspections app) as the public record shows them on the run's day:
+    # published by then and not stopped by a credit repair (inspections.models.ResultQuerySet.shown).
+    "inspections": Source(
+        "inspections_result",
+        "s.published_on IS NOT NULL AND s.published_on <= {as_of} AND s.inspected_on <= {as_of} "
+        "AND (s.publication_stopped_on IS NULL OR s.publication_stopped_on > {as_of})",
     ),
 }
 
@@ -317,6 +324,20 @@ def _penalties_earlier(b: Build, p: Mapping[str, Any]) -> str:
         "penalties",
         f"s.decision_date > {b.since(years=p['years'])} AND s.decision_date <= {b.since(years=p['after'])}",
     )
+
+
+@indicator(
+    "inspection_problems",
+    group="supervision",
+    label="双随机抽查发现问题",
+    explain="近 {years} 年双随机抽查发现问题 {value} 次",
+    years=3,
+    cap=2,
+)
+def _inspection_problems(b: Build, p: Mapping[str, Any]) -> str:
+    # "problem" = 发现问题、责令整改 (inspections.models.Result.Outcome.PROBLEM); other outcomes have their own
+    # consequences (not reachable → abnormal list, which its own indicators count).
+    return b.count("inspections", f"s.outcome = 'problem' AND s.inspected_on > {b.since(years=p['years'])}")
 
 
 @indicator(

@@ -5,7 +5,7 @@ from django.db import migrations
 
 
 def load(apps, schema_editor):
-    from credit.defaults import DEFAULT_CODE, DEFAULT_NAME, DEFAULT_SPEC
+    from credit.defaults import INITIAL_CODE as DEFAULT_CODE, INITIAL_NAME as DEFAULT_NAME, INITIAL_SPEC as DEFAULT_SPEC
 
     ModelVersion = apps.get_model("credit", "ModelVersion")
     ModelVersion.objects.get_or_create(

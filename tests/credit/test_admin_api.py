@@ -86,7 +86,7 @@ def test_the_run_page_compares_a_shadow_run_with_live_and_offers_adoption(client
     strict = copy.deepcopy(DEFAULT_SPEC)
     strict["bands"][0]["max"] = -40
     strict["bands"][1]["min"] = -40
-    draft = services.model_version_create(actor=city_regulator, code="2026.2", name="试行版", spec=strict)
+    draft = services.model_version_create(actor=city_regulator, code="2026.9", name="试行版", spec=strict)
     shadow = services.reclassify(as_of=AS_OF, model_version=draft)
     client.force_login(city_regulator)
     html = client.get(f"/admin/credit/run/{shadow.pk}/change/").content.decode()
@@ -156,7 +156,7 @@ def test_the_regulators_api_gives_classes_with_their_explanation(api_client, cit
     listing = api_client.get("/api/v1/credit/classes/").json()
     assert listing["count"] == 3 if "count" in listing else len(listing["results"]) == 3
     detail = api_client.get(f"/api/v1/credit/classes/{classified['punished'].uscc.lower()}/").json()
-    assert detail["risk_class"] == "C" and detail["model_version"] == "2026.1"
+    assert detail["risk_class"] == "C" and detail["model_version"] == "2026.2"
     assert sum(line["points"] for line in detail["lines"]) == detail["score"]
     assert "行政处罚 1 次（近 1 年） +60" in detail["explanation"]
     assert detail["as_of"] == "2026-11-22"

@@ -32,6 +32,12 @@ def _licence(e: Enterprise, **kw) -> None:
     Licence.objects.create(enterprise=e, valid_from=dt.date(2020, 1, 1), **{**values, **kw})
 
 
+def _inspection_result(e: Enterprise) -> None:
+    from tests.credit.test_inspection_indicator import inspection_result
+
+    inspection_result(e)
+
+
 def _unreachable(e: Enterprise, decided: dt.date) -> None:
     AbnormalListingFactory(enterprise=e, reason=AbnormalListing.Reason.UNREACHABLE, year=0, decided_on=decided)
 
@@ -120,14 +126,15 @@ CASES: list[tuple[str, Callable[[Enterprise], None], int, dict[str, int]]] = [
                                                    awarded_on=dt.date(2025, 1, 1)), 1, {"honours": 0}),
     ("clean_record", lambda e: PenaltyFactory(enterprise=e, decision_date=dt.date(2024, 1, 2)), 0,
      {"penalties_earlier": 1}),
+    ("inspection_problems", lambda e: _inspection_result(e), 1, {}),  # more in test_inspection_indicator.py
 ]  # fmt: skip
 
 CLEAN = {
     "young": 0, "established": 1, "key_area": 0, "large_capital": 0, "revoked": 0, "reports_missing": 0,
     "reports_late": 0, "unreachable": 0, "frequent_changes": 0, "licences_lapsed": 0, "penalties_recent": 0,
-    "penalties_earlier": 0, "penalties_heavy": 0, "abnormal_listed": 0, "abnormal_past": 0, "serious_listed": 0,
-    "serious_past": 0, "complaints": 0, "false_commitments": 0, "related_listed": 0, "honours": 0, "compliance": 0,
-    "clean_record": 1,
+    "penalties_earlier": 0, "penalties_heavy": 0, "inspection_problems": 0, "abnormal_listed": 0, "abnormal_past": 0,
+    "serious_listed": 0, "serious_past": 0, "complaints": 0, "false_commitments": 0, "related_listed": 0,
+    "honours": 0, "compliance": 0, "clean_record": 1,
 }  # fmt: skip
 
 

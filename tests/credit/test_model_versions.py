@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from core.errors import ApplicationError
 from core.models import AuditEvent
 from credit import services
-from credit.defaults import DEFAULT_SPEC
+from credit.defaults import DEFAULT_CODE, DEFAULT_SPEC
 from credit.models import ModelVersion, Run
 from credit.rules import SpecError, validate_spec
 from tests.credit.helpers import AS_OF, clean_entity, live_version
@@ -70,7 +70,7 @@ def test_a_bad_specification_is_rejected_on_save_with_a_clear_message(label, cha
 
 def test_the_default_specification_is_valid_and_live():
     version = live_version()
-    assert version.code == "2026.1"
+    assert version.code == DEFAULT_CODE
     model = validate_spec(version.spec)
     assert len(model.terms) == len(DEFAULT_SPEC["indicators"])
 
@@ -84,7 +84,7 @@ def test_a_live_version_cannot_be_edited_only_superseded(city_regulator):
         version.full_clean()
     draft = services.model_version_supersede(actor=city_regulator, version=live_version())
     assert (draft.status, draft.supersedes_id, draft.spec) == ("draft", version.pk, live_version().spec)
-    assert draft.code == "2026.1-r1"
+    assert draft.code == f"{DEFAULT_CODE}-r1"
     services.model_version_update(
         actor=city_regulator, version=draft, data={"spec": spec_with(lambda s: s["indicators"][0].update(weight=20))}
     )
