@@ -157,7 +157,8 @@ def _warnings(as_of: dt.date) -> dict[str, int]:
     return dict(totals)
 
 
-@demo_step("credit_checks", order=910)
+# After the inspections step (950): checks, certificates and warnings read the published inspection results.
+@demo_step("credit_checks", order=960)
 def load_credit_checks(ctx: SeedContext) -> None:
     """The red-list policy, three single checks with certificates, a small batch, today's warnings."""
     from core.models import User
