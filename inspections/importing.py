@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from core.models import Department, User
 from enterprises import identity
-from enterprises.importing.columns import Column, HeaderError, header_key
+from enterprises.importing.columns import Column, HeaderError, header_key, match_columns
 from enterprises.importing.readers import Cell, inspect, open_tables
 from enterprises.importing.result import FileRejected, ImportResult, RowError
 from enterprises.importing.validate import CellError, cell_text, parse_date, single_line
@@ -98,30 +98,7 @@ def map_header(header: list[str], kind: str) -> _HeaderMap:
     aliases = {header_key(alias): column for column in columns for alias in column.aliases}
     if not any(header):
         raise HeaderError(["第 1 行应为表头，但为空"])
-    index: dict[str, int] = {}
-    names: dict[str, str] = {}
-    unknown: list[str] = []
-    duplicate: list[str] = []
-    for position, text in enumerate(header):
-        if not text:
-            continue
-        column = aliases.get(header_key(text))
-        if column is None:
-            unknown.append(text)
-        elif column.key in index:
-            duplicate.append(f"{names[column.key]} 与 {text}")
-        else:
-            index[column.key], names[column.key] = position, text
-    problems = []
-    if unknown:
-        problems.append(f"未知的列：{'、'.join(unknown)}（{KIND_LABELS[kind]}不接受这些列，请删除或更正列名）")
-    if duplicate:
-        problems.append(f"重复的列：{'；'.join(duplicate)}")
-    missing = [c for c in columns if c.required and c.key not in index]
-    if missing:
-        problems.append(f"缺少必需的列：{'、'.join(f'{c.key}（{c.label}）' for c in missing)}")
-    if problems:
-        raise HeaderError(problems)
+    index, names = match_columns(header, aliases=aliases, columns=columns, label=KIND_LABELS[kind])
     return _HeaderMap(index=index, names=names)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from enterprises.importing.result import KIND_ANNUAL_REPORTS, KIND_ENTERPRISES
@@ -114,6 +115,41 @@ def detect_kind(header: list[str]) -> str | None:
     return winners[0] if len(winners) == 1 else None
 
 
+def match_columns(
+    header: list[str], *, aliases: dict[str, Column], columns: Iterable[Column], label: str
+) -> tuple[dict[str, int], dict[str, str]]:
+    """Position and header text of each known column; HeaderError lists unknown, duplicate and missing columns (all
+    of them, at once). `aliases` maps header_key(alias) to its column; `label` names the table in messages. The
+    registry's header rules, shared by every import (enterprises, annual reports, inspection rosters and items)."""
+    index: dict[str, int] = {}
+    names: dict[str, str] = {}
+    unknown: list[str] = []
+    duplicate: list[str] = []
+    for position, text in enumerate(header):
+        if not text:
+            continue
+        column = aliases.get(header_key(text))
+        if column is None:
+            unknown.append(text)
+        elif column.key in index:
+            duplicate.append(f"{names[column.key]} 与 {text}")
+        else:
+            index[column.key] = position
+            names[column.key] = text
+    messages = []
+    if unknown:
+        messages.append(f"未知的列：{'、'.join(unknown)}（{label}不接受这些列，请删除或更正列名）")
+    if duplicate:
+        messages.append(f"重复的列：{'；'.join(duplicate)}")
+    missing = [c for c in columns if c.required and c.key not in index]
+    if missing:
+        listed = "、".join(f"{c.key}（{c.label}）" for c in missing)
+        messages.append(f"缺少必需的列：{listed}")
+    if messages:
+        raise HeaderError(messages)
+    return index, names
+
+
 def map_header(header: list[str], *, kind: str | None = None) -> HeaderMap:
     """Map a header row; HeaderError lists unknown, duplicate and missing columns (all of them, at once)."""
     width = len(header)
@@ -132,31 +168,7 @@ def map_header(header: list[str], *, kind: str | None = None) -> HeaderMap:
                     f"{expected}；年报表应有列 uscc、year、filed_on（也可使用中文列名）"
                 ]
             )
-    aliases = _ALIASES[kind]
-    index: dict[str, int] = {}
-    names: dict[str, str] = {}
-    unknown: list[str] = []
-    duplicate: list[str] = []
-    for position, text in enumerate(header):
-        if not text:
-            continue
-        column = aliases.get(header_key(text))
-        if column is None:
-            unknown.append(text)
-        elif column.key in index:
-            duplicate.append(f"{names[column.key]} 与 {text}")
-        else:
-            index[column.key] = position
-            names[column.key] = text
-    messages = []
-    if unknown:
-        messages.append(f"未知的列：{'、'.join(unknown)}（{KIND_LABELS[kind]}表不接受这些列，请删除或更正列名）")
-    if duplicate:
-        messages.append(f"重复的列：{'；'.join(duplicate)}")
-    missing = [c for c in COLUMNS_BY_KIND[kind] if c.required and c.key not in index]
-    if missing:
-        listed = "、".join(f"{c.key}（{c.label}）" for c in missing)
-        messages.append(f"缺少必需的列：{listed}")
-    if messages:
-        raise HeaderError(messages)
+    index, names = match_columns(
+        header, aliases=_ALIASES[kind], columns=COLUMNS_BY_KIND[kind], label=f"{KIND_LABELS[kind]}表"
+    )
     return HeaderMap(kind=kind, index=index, names=names, width=width)
