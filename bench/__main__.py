@@ -26,6 +26,7 @@ MODULES = [
     "bench.bench_seed",  # the population: always runs, even with --only (recorded only when selected)
     "bench.bench_search",
     "bench.bench_lists",
+    "bench.bench_public",  # issue 3: the public record page and API, the public lists (read-only)
     "bench.bench_disclosure",  # the nightly jobs of issue 3 (writes disclosure records)
     "bench.bench_repair",  # issue 4: portal, review queue with 10^5 applications, decision documents (writes)
     "bench.bench_credit",  # the nightly reclassification of issue 5 (rewrites the classes)

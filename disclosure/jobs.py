@@ -391,14 +391,14 @@ def snapshot_of(row: Mapping[str, Any], fields: Sequence[str]) -> dict[str, Any]
 
 
 def allocate_numbers(keys: Sequence[tuple[str, str]], *, year: int, office_by_code: Mapping[str, Office]) -> list[str]:
-    """One document number per (office code, doc type) in `keys`, in order: one allocation per distinct pair, so
-    each office's numbers in a chunk are consecutive and cost one statement."""
+    """One document number per (office code, doc type) in `keys`, in order: one block per distinct pair, so each
+    office's numbers in a chunk are consecutive, all allocated in one statement (numbering.allocate_blocks)."""
     wanted: Counter[tuple[str, str]] = Counter(keys)
-    blocks: dict[tuple[str, str], list[str]] = {}
-    for (office, doc_type), count in sorted(wanted.items()):
-        numbers = numbering.allocate(office=office_by_code[office].region, doc_type=doc_type, year=year, count=count)
-        blocks[(office, doc_type)] = list(reversed(numbers))
-    return [blocks[key].pop() for key in keys]
+    blocks = numbering.allocate_blocks(
+        {(office_by_code[office].region, doc_type): count for (office, doc_type), count in wanted.items()}, year=year
+    )
+    queues = {key: list(reversed(numbers)) for key, numbers in blocks.items()}
+    return [queues[key].pop() for key in keys]
 
 
 class ChunkStep:
