@@ -244,8 +244,15 @@ class AbnormalListing(BaseModel):
         ESCALATED = "escalated", _("Moved to the serious list after 3 years")
         DEREGISTERED = "deregistered", _("Entity deregistered")
 
+    # Indexes: only those a query uses (abnormal_enterprise_idx leads with the entity; office_idx for the county
+    # reports). Each index is written by every listing the nightly jobs insert, so none is there by default: no
+    # foreign-key index of its own, no varchar_pattern_ops twin of a character key (nothing here is LIKE-searched).
     enterprise = models.ForeignKey(
-        Enterprise, verbose_name=_("market entity"), on_delete=models.PROTECT, related_name="abnormal_listings"
+        Enterprise,
+        verbose_name=_("market entity"),
+        on_delete=models.PROTECT,
+        related_name="abnormal_listings",
+        db_index=False,
     )
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
     # Reason 1: the report year. Other reasons: 0 ("not bound to a year"), so that the uniqueness of open listings
@@ -254,8 +261,10 @@ class AbnormalListing(BaseModel):
     is_mark = models.BooleanField(_("marked (individual business) rather than listed"), default=False)
     cause_date = models.DateField(_("date of the cause"))
     decided_on = models.DateField(_("decided on"))
-    decision_number = models.CharField(_("decision number"), max_length=100, unique=True)
-    office = models.ForeignKey(Region, verbose_name=_("deciding office"), on_delete=models.PROTECT, related_name="+")
+    decision_number = models.CharField(_("decision number"), max_length=100)
+    office = models.ForeignKey(
+        Region, verbose_name=_("deciding office"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     authority_name = models.CharField(_("deciding authority"), max_length=100)
     legal_basis = models.TextField(_("legal basis"))
     remedies = models.TextField(_("remedies"))
@@ -267,6 +276,7 @@ class AbnormalListing(BaseModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.LISTED)
     removed_on = models.DateField(_("removed on"), null=True, blank=True)
@@ -280,6 +290,7 @@ class AbnormalListing(BaseModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     reminder_published_on = models.DateField(_("3-year reminder published on"), null=True, blank=True)
 
@@ -290,6 +301,7 @@ class AbnormalListing(BaseModel):
         verbose_name = _("abnormal-list entry")
         verbose_name_plural = _("abnormal list")
         constraints = [
+            models.UniqueConstraint(fields=["decision_number"], name="abnormal_decision_number_unique"),
             models.UniqueConstraint(
                 fields=["enterprise", "reason", "year"],
                 condition=Q(status="listed"),
@@ -305,6 +317,7 @@ class AbnormalListing(BaseModel):
         indexes = [
             models.Index(fields=["status", "decided_on"], name="abnormal_status_idx"),
             models.Index(fields=["enterprise", "status"], name="abnormal_enterprise_idx"),
+            models.Index(fields=["office", "decided_on"], name="abnormal_office_idx"),
         ]
 
     def __str__(self) -> str:
@@ -368,12 +381,15 @@ class SeriousListing(BaseModel):
     source_abnormal = models.ForeignKey(
         AbnormalListing, null=True, blank=True, on_delete=models.PROTECT, related_name="escalations"
     )
-    office = models.ForeignKey(Region, verbose_name=_("deciding office"), on_delete=models.PROTECT, related_name="+")
+    # No varchar_pattern_ops twins (office, notice number): see AbnormalListing.
+    office = models.ForeignKey(
+        Region, verbose_name=_("deciding office"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     authority_name = models.CharField(_("deciding authority"), max_length=100)
     legal_basis = models.TextField(_("legal basis"))
     facts = models.TextField(_("facts"), blank=True)
     stage = models.CharField(_("stage"), max_length=12, choices=Stage.choices, default=Stage.NOTICE)
-    notice_number = models.CharField(_("notice number"), max_length=100, unique=True)
+    notice_number = models.CharField(_("notice number"), max_length=100)
     noticed_on = models.DateField(_("notice served on"))
     statement_due = models.DateField(_("statement or hearing request by"))
     statement = models.TextField(_("statement of the party"), blank=True)
@@ -394,6 +410,7 @@ class SeriousListing(BaseModel):
         verbose_name = _("serious-list entry")
         verbose_name_plural = _("serious illegal and dishonest list")
         constraints = [
+            models.UniqueConstraint(fields=["notice_number"], name="serious_notice_number_unique"),
             models.UniqueConstraint(
                 fields=["enterprise", "ground"],
                 condition=Q(stage__in=["notice", "listed"]),
@@ -401,7 +418,10 @@ class SeriousListing(BaseModel):
                 violation_error_message=_("This entity already has an open serious-list procedure on this ground."),
             ),
         ]
-        indexes = [models.Index(fields=["stage", "listed_until"], name="serious_stage_idx")]
+        indexes = [
+            models.Index(fields=["stage", "listed_until"], name="serious_stage_idx"),
+            models.Index(fields=["office", "decided_on"], name="serious_office_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.decision_number or self.notice_number
