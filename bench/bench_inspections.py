@@ -10,8 +10,10 @@ with the default ratios (A 1 %, B 2 %, C 10 %, D 30 %, unclassified 2 %), drawn 
 
 Timed, each in its own child process (so the peak RSS is that of the draw or the verification alone):
 - `draw`: draw_commit + draw_execute (population snapshot and its hash, roster snapshot, stratified sample,
-  assignment, result hash, tasks and assignments written with COPY), with the time of each step;
-- `verify`: draw_verify (decompress and hash the stored snapshots, re-run, compare with the stored tasks), and
+  assignment, result hash, the set-based reference check, tasks and assignments written in one INSERT … SELECT
+  FROM unnest), with the time of each step and of the COMMIT on its own;
+- `verify`: draw_verify (decompress and hash the stored snapshots, re-run, compare with the stored tasks), with
+  the time of each step, and
   `manage.py verify_draw <plan>` as a whole command (Django start-up included).
 Checked after the draw: no assignment to a conflicted or expired inspector, ≥ 2 inspectors per department per entity.
 
@@ -155,25 +157,33 @@ def _timed(steps: dict[str, float], name: str, module: Any, attr: str) -> None:
 
 
 def _phase_draw(plan_id: int) -> dict[str, Any]:
+    from django.db import transaction
+
     from inspections import algorithm
     from inspections.models import Plan
     from inspections.services import draws
 
     steps: dict[str, float] = {}
     _timed(steps, "population_query", draws, "_population")
+    _timed(steps, "snapshot_strata", algorithm, "snapshot_strata")
     _timed(steps, "roster_query", draws, "_eligible_roster")
     _timed(steps, "algorithm_run", algorithm, "run")
-    _timed(steps, "snapshot_serialise", algorithm, "population_bytes")
+    _timed(steps, "reference_check", draws, "_check_references")
     _timed(steps, "write_tasks", draws, "_write_tasks")
     plan = Plan.objects.get(pk=plan_id)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     draw = draws.draw_commit(actor=None, plan=plan)
     committed = time.perf_counter()
-    draw = draws.draw_execute(actor=None, draw=draw)
+    # An outer transaction (draw_execute's own becomes a savepoint) so that the COMMIT is timed on its own: it is
+    # where deferred constraint triggers fire.
+    with transaction.atomic():
+        draw = draws.draw_execute(actor=None, draw=draw)
+        executed = time.perf_counter()
     finished = time.perf_counter()
-    # The rest of draw_execute: validation, hashes, the snapshot row, audit, the deferred FK checks at COMMIT.
-    steps["other_and_commit"] = round(finished - committed - sum(steps.values()), 3)
+    steps["commit"] = round(finished - executed, 3)
+    # The rest of draw_execute: validation, hashes, compressing the snapshot, its row, audit.
+    steps["other"] = round(finished - committed - sum(steps.values()), 3)
     return {
         "draw_id": draw.pk,
         "commit_seconds": round(committed - started, 3),
@@ -188,16 +198,24 @@ def _phase_draw(plan_id: int) -> dict[str, Any]:
 
 
 def _phase_verify(draw_id: int) -> dict[str, Any]:
+    from inspections import algorithm
     from inspections.models import Draw
-    from inspections.services.draws import draw_verify
+    from inspections.services import draws
 
+    steps: dict[str, float] = {}
+    _timed(steps, "snapshot_strata", algorithm, "snapshot_strata")
+    _timed(steps, "algorithm_run", algorithm, "run")
+    _timed(steps, "stored_lines_query", draws, "_stored_lines")
+    _timed(steps, "stored_tasks_rows", draws, "_stored_tasks")
     draw = Draw.objects.get(pk=draw_id)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
-    report = draw_verify(draw=draw)
+    report = draws.draw_verify(draw=draw)
     seconds = time.perf_counter() - started
+    steps["other"] = round(seconds - sum(steps.values()), 3)
     return {
         "seconds": round(seconds, 3),
+        "steps_seconds": steps,
         "ok": report.ok,
         "checks": {name: passed for name, passed, _detail in report.checks},
         "rss_at_start_mb": round(rss_before / 1024, 1),
@@ -257,7 +275,11 @@ def _draw_and_verify(plan_id: int) -> dict[str, Any]:
     draw = _child(["-m", "bench.bench_inspections", "--phase", "draw", "--id", str(plan_id)])
     print(f"    draw {draw['seconds']} s, peak RSS {draw['peak_rss_mb']} MB, steps {draw['steps_seconds']}", flush=True)
     verify = _child(["-m", "bench.bench_inspections", "--phase", "verify", "--id", str(draw["draw_id"])])
-    print(f"    verification {verify['seconds']} s, ok={verify['ok']}, peak RSS {verify['peak_rss_mb']} MB", flush=True)
+    print(
+        f"    verification {verify['seconds']} s, ok={verify['ok']}, peak RSS {verify['peak_rss_mb']} MB, "
+        f"steps {verify['steps_seconds']}",
+        flush=True,
+    )
     command = _child(["manage.py", "verify_draw", str(plan_id)])
     print(f"    manage.py verify_draw: {command['process_wall_seconds']} s", flush=True)
     checks = _checks(draw["draw_id"])

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin_utils import ScopedAdmin
 from core.errors import ApplicationError
+from core.models import User
 from enterprises.filters import EnterpriseFilter
 from enterprises.models import Enterprise, Region
 from inspections import importing
@@ -324,9 +325,28 @@ class InspectorConflictAdmin(ServiceSavedAdmin):
         qs = admin.ModelAdmin.get_queryset(self, request)
         return qs.filter(inspector__in=Inspector.objects.visible_to(request.user).values("pk"))
 
+    @staticmethod
+    def _own_inspector(request) -> Inspector | None:
+        """The roster entry of an inspector's account (None for anyone else)."""
+        user = request.user
+        if not user.is_authenticated or user.role != User.Role.INSPECTOR:
+            return None
+        return Inspector.objects.filter(user=user).first()
+
+    def has_add_permission(self, request) -> bool:
+        # Regulators through their role's "add" permission. The inspector role has view/change only (core.roles),
+        # yet an inspector of the roster declares their own conflicts (回避 is the inspector's duty to declare):
+        # the form offers only themselves and conflict_declare refuses a declaration made for a colleague.
+        return super().has_add_permission(request) or self._own_inspector(request) is not None
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "inspector":
-            kwargs["queryset"] = Inspector.objects.visible_to(request.user)
+            queryset = Inspector.objects.visible_to(request.user)
+            if not super().has_add_permission(request):
+                own = self._own_inspector(request)
+                queryset = queryset.filter(pk=own.pk if own is not None else None)
+                kwargs["initial"] = own
+            kwargs["queryset"] = queryset
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_change_permission(self, request, obj=None) -> bool:

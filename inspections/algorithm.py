@@ -37,6 +37,7 @@ import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import compress
 
 ALGORITHM = "jz-draw/1"
 INSPECTORS_PER_DEPARTMENT = 2
@@ -100,7 +101,7 @@ def stratum_size(population: int, ratio_percent: Decimal | str | int) -> int:
     return (population * hundredths + 5000) // 10000
 
 
-def sample(ids: Sequence[int], k: int, stream: Stream) -> list[int]:
+def sample(ids: Sequence[int | bytes], k: int, stream: Stream) -> list[int | bytes]:
     """The first k of a partial Fisher–Yates shuffle of `ids` (sparse: memory grows with k, not len(ids))."""
     n = len(ids)
     swapped: dict[int, int] = {}
@@ -120,6 +121,37 @@ def population_bytes(rows: Iterable[tuple[int, str]]) -> bytes:
 
 def parse_population(data: bytes) -> list[tuple[int, str]]:
     return [(int(eid), cls) for eid, cls in (line.split(",", 1) for line in data.decode().split("\n") if line)]
+
+
+Strata = dict[str, list]  # class → the ids of its stratum in id order (ints, or their decimal digits as bytes)
+
+
+def strata_of(population: Iterable[tuple[int, str]]) -> Strata:
+    """The strata of a population given as (id, class) rows in id order; a class outside A–D counts as unclassified."""
+    by_class: Strata = {c: [] for c in STRATA}
+    append_to = {c: ids.append for c, ids in by_class.items()}
+    unclassified = append_to[""]
+    for eid, cls in population:  # one pass, no per-row lookups beyond one dict get (10^6 rows)
+        append_to.get(cls, unclassified)(eid)
+    return by_class
+
+
+def snapshot_strata(data: bytes) -> tuple[Strata, int]:
+    """The strata of a population snapshot (its canonical bytes) and its size, without a Python loop per line.
+
+    The ids stay bytes (their digits): only the drawn ones are turned into ints. Same result as
+    `strata_of(parse_population(data))`; a snapshot this fast path cannot read exactly (a class outside A–D or
+    holding a comma) goes through that slow path instead.
+    """
+    lines = data.count(b"\n")
+    tokens = data.replace(b"\n", b",").split(b",")  # id, class, id, class, …, "" (after the last newline)
+    if len(tokens) == 2 * lines + 1 and not tokens[-1]:
+        ids, classes = tokens[0:-1:2], tokens[1::2]
+        by_class: Strata = {c: list(compress(ids, map(c.encode().__eq__, classes))) for c in STRATA}
+        if sum(map(len, by_class.values())) == lines:
+            return by_class, lines
+    population = parse_population(data)
+    return strata_of(population), len(population)
 
 
 def roster_bytes(departments: Mapping[int, Iterable[int]], conflicts: Iterable[tuple[int, int]]) -> bytes:
@@ -163,20 +195,20 @@ def result_hash(*, snapshot_hash: str, roster_hash: str, seed: str, lines: bytes
 
 def run(
     *,
-    population: Sequence[tuple[int, str]],
+    population: Sequence[tuple[int, str]] | None = None,
+    strata: Mapping[str, Sequence[int | bytes]] | None = None,
     ratios: Mapping[str, Decimal],
     departments: Mapping[int, Sequence[int]],
     conflicts: set[tuple[int, int]],
     seed: str,
     department_names: Mapping[int, str] | None = None,
 ) -> DrawOutcome:
-    """Run the draw (see the module docstring); raises DrawShortfall before producing anything partial."""
+    """Run the draw (see the module docstring) over `population` rows or its `strata` (`snapshot_strata`);
+    raises DrawShortfall before producing anything partial."""
     names = department_names or {}
-    by_class: dict[str, list[int]] = {c: [] for c in STRATA}
-    append_to = {c: ids.append for c, ids in by_class.items()}
-    unclassified = append_to[""]
-    for eid, cls in population:  # one pass, no per-row lookups beyond one dict get (10^6 rows)
-        append_to.get(cls, unclassified)(eid)
+    if strata is None:
+        strata = strata_of(population or ())
+    by_class = {c: strata.get(c, []) for c in STRATA}
 
     outcome = DrawOutcome()
     selected: list[tuple[int, str]] = []
@@ -185,7 +217,7 @@ def run(
         k = stratum_size(len(ids), ratios.get(cls, Decimal(0)))
         picks = sample(ids, k, Stream(seed, f"stratum:{cls or '-'}"))
         outcome.strata[cls] = {"population": len(ids), "drawn": len(picks)}
-        selected.extend((eid, cls) for eid in sorted(picks))
+        selected.extend((eid, cls) for eid in sorted(map(int, picks)))
 
     for dept in sorted(departments):
         pool = sorted(departments[dept])

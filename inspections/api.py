@@ -1,7 +1,8 @@
 """REST API of double-random inspections (/api/v1/inspections/): the item list and the roster (read), plans (read;
 regulators create and change drafts, preview, commit, draw, reveal, publish, redraw), the inspector's own tasks and
-the results (an assigned inspector records one). Every write goes through inspections.services with the same rules
-as the admin; refusals are the structured errors of core.api.exception_handler. Another county's record is a 404.
+the results (an assigned inspector records one); case leads and abnormal-list proposals (read, regulators only).
+Every write goes through inspections.services with the same rules as the admin; refusals are the structured errors
+of core.api.exception_handler. Another county's record is a 404.
 """
 
 from __future__ import annotations
@@ -18,11 +19,22 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import ApplicationError, NotPermitted
+from core.models import User
 from enterprises.models import Industry, KeyArea, Region
-from inspections.filters import InspectionItemFilter, InspectorFilter, PlanFilter, ResultFilter, TaskFilter
+from inspections.filters import (
+    AbnormalProposalFilter,
+    CaseLeadFilter,
+    InspectionItemFilter,
+    InspectorFilter,
+    PlanFilter,
+    ResultFilter,
+    TaskFilter,
+)
 from inspections.forms import RATIO_FIELDS
-from inspections.models import Draw, InspectionItem, Inspector, Plan, Result, Task
+from inspections.models import AbnormalProposal, CaseLead, Draw, InspectionItem, Inspector, Plan, Result, Task
 from inspections.serializers import (
+    AbnormalProposalSerializer,
+    CaseLeadSerializer,
     DrawInputSerializer,
     InspectionItemSerializer,
     InspectorSerializer,
@@ -47,6 +59,19 @@ class CanView(permissions.BasePermission):
         return bool(request.user and request.user.is_authenticated) and request.user.has_perm(
             f"{model._meta.app_label}.view_{model._meta.model_name}"
         )
+
+
+class RegulatorCanView(CanView):
+    """CanView, for regulators only (city or county; a county regulator sees its own county's records)."""
+
+    message = "只有市、县市场监管部门的监管人员可以查询案件线索和列入经营异常名录建议。"
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        regulator = bool(user and user.is_authenticated) and (
+            user.is_superuser or user.role in (User.Role.CITY_REGULATOR, User.Role.COUNTY_REGULATOR)
+        )
+        return regulator and super().has_permission(request, view)
 
 
 class InspectionItemViewSet(viewsets.ReadOnlyModelViewSet):
@@ -253,3 +278,34 @@ class ResultViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             evidence=[(f, values["evidence_description"]) for f in values["evidence"]],
         )
         return Response(ResultSerializer(self.get_queryset().get(pk=result.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class CaseLeadViewSet(viewsets.ReadOnlyModelViewSet):
+    """Case leads (案件线索) raised by problems found, for regulators: read-only, county-scoped by the entity."""
+
+    serializer_class = CaseLeadSerializer
+    filterset_class = CaseLeadFilter
+    permission_classes = [RegulatorCanView]
+
+    def get_queryset(self):
+        return (
+            CaseLead.objects.visible_to(self.request.user)
+            .select_related("enterprise", "result")
+            .order_by("-created_at", "-id")
+        )
+
+
+class AbnormalProposalViewSet(viewsets.ReadOnlyModelViewSet):
+    """Abnormal-list proposals from "not reachable" findings, for regulators: read-only (decided in the admin),
+    county-scoped by the entity."""
+
+    serializer_class = AbnormalProposalSerializer
+    filterset_class = AbnormalProposalFilter
+    permission_classes = [RegulatorCanView]
+
+    def get_queryset(self):
+        return (
+            AbnormalProposal.objects.visible_to(self.request.user)
+            .select_related("enterprise", "result")
+            .order_by("-created_at", "-id")
+        )

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from core.models import Department
 from enterprises import identity
 from enterprises.models import Region
-from inspections.models import InspectionItem, Inspector, Plan, Result, Task
+from inspections.models import AbnormalProposal, CaseLead, InspectionItem, Inspector, Plan, Result, Task
 
 
 class InspectionItemFilter(django_filters.FilterSet):
@@ -84,3 +84,27 @@ class ResultFilter(django_filters.FilterSet):
             return queryset
         overdue = queryset.overdue()
         return overdue if value else queryset.exclude(pk__in=overdue.values("pk"))
+
+
+class CaseLeadFilter(django_filters.FilterSet):
+    uscc = django_filters.CharFilter(method="filter_uscc", label=_("unified social credit code"))
+    plan = django_filters.NumberFilter(field_name="result__plan", label=_("plan"))
+
+    class Meta:
+        model = CaseLead
+        fields = ["status", "plan", "uscc"]
+
+    def filter_uscc(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(enterprise__uscc=identity.normalize(value)) if value else queryset
+
+
+class AbnormalProposalFilter(django_filters.FilterSet):
+    uscc = django_filters.CharFilter(method="filter_uscc", label=_("unified social credit code"))
+    plan = django_filters.NumberFilter(field_name="result__plan", label=_("plan"))
+
+    class Meta:
+        model = AbnormalProposal
+        fields = ["status", "plan", "uscc"]
+
+    def filter_uscc(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(enterprise__uscc=identity.normalize(value)) if value else queryset

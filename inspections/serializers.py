@@ -6,7 +6,17 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from inspections.forms import RATIO_ERRORS, RATIO_FIELDS
-from inspections.models import Draw, Evidence, InspectionItem, Inspector, Plan, Result, Task
+from inspections.models import (
+    AbnormalProposal,
+    CaseLead,
+    Draw,
+    Evidence,
+    InspectionItem,
+    Inspector,
+    Plan,
+    Result,
+    Task,
+)
 
 
 class InspectionItemSerializer(serializers.ModelSerializer):
@@ -168,3 +178,37 @@ class ResultInputSerializer(serializers.Serializer):
     details = serializers.CharField(required=False, allow_blank=True, default="")
     evidence = serializers.ListField(child=serializers.FileField(), required=False, default=list)
     evidence_description = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
+
+class CaseLeadSerializer(serializers.ModelSerializer):
+    """A case lead (案件线索) with the finding it came from."""
+
+    uscc = serializers.CharField(source="enterprise.uscc", read_only=True)
+    enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
+    plan = serializers.IntegerField(source="result.plan_id", read_only=True)
+    inspected_on = serializers.DateField(source="result.inspected_on", read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = CaseLead
+        fields = [
+            "id", "result", "plan", "uscc", "enterprise_name", "inspected_on", "summary", "status", "status_display",
+            "closed_note", "created_at",
+        ]  # fmt: skip
+
+
+class AbnormalProposalSerializer(serializers.ModelSerializer):
+    """A "not reachable" finding proposed for the abnormal list, and its decision."""
+
+    uscc = serializers.CharField(source="enterprise.uscc", read_only=True)
+    enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
+    plan = serializers.IntegerField(source="result.plan_id", read_only=True)
+    inspected_on = serializers.DateField(source="result.inspected_on", read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = AbnormalProposal
+        fields = [
+            "id", "result", "plan", "uscc", "enterprise_name", "inspected_on", "status", "status_display", "listing",
+            "decided_at", "decision_note", "created_at",
+        ]  # fmt: skip

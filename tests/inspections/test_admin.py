@@ -21,6 +21,7 @@ from inspections.models import AbnormalProposal, Draw, Evidence, Inspector, Insp
 from inspections.services.catalogue import conflict_declare
 from inspections.services.draws import draw_commit, draw_execute
 from inspections.services.results import result_record
+from tests.factories import UserFactory
 from tests.inspections.factories import InspectorFactory, ItemFactory, inspector_user, make_plan, make_population
 
 pytestmark = pytest.mark.django_db
@@ -351,16 +352,35 @@ def test_an_inspector_cannot_edit_the_item_list_or_plans_but_declares_own_confli
     assert item.name != "改名"
     assert client.post(reverse("admin:inspections_plan_commit", args=[drawn.pk]), follow=True).status_code == 200
     assert Draw.objects.filter(plan=drawn).count() == 1  # refused: not a regulator
-    # The inspector role has no "add" permission in the admin; the service accepts an inspector's own declaration
-    # and refuses one on behalf of a colleague.
-    conflict = {"inspector": inspector.pk, "enterprise": enterprise.pk, "reason": "曾在该企业任职"}
-    assert client.post(reverse("admin:inspections_inspectorconflict_add"), conflict).status_code == 403
-    conflict_declare(actor=user, inspector=inspector, enterprise=enterprise, reason="曾在该企业任职")
-    assert InspectorConflict.objects.filter(inspector=inspector, enterprise=enterprise).exists()
+    # An inspector declares their own conflicts in the admin (the role has no "add" permission: the conflict admin
+    # lets a roster inspector add for themselves only); a declaration for a colleague is refused by the form and
+    # by the service.
+    add_url = reverse("admin:inspections_inspectorconflict_add")
+    page = client.get(add_url)
+    assert page.status_code == 200
+    assert list(page.context["adminform"].form.fields["inspector"].queryset) == [inspector]
     other = Inspector.objects.exclude(pk=inspector.pk).first()
+    refused = client.post(add_url, {"inspector": other.pk, "enterprise": enterprise.pk, "reason": "代为申报"})
+    assert refused.status_code == 200 and refused.context["adminform"].form.errors["inspector"]
+    conflict = {"inspector": inspector.pk, "enterprise": enterprise.pk, "reason": "曾在该企业任职"}
+    assert client.post(add_url, conflict).status_code == 302
+    declared = InspectorConflict.objects.get(inspector=inspector, enterprise=enterprise)
+    assert declared.reason == "曾在该企业任职"
+    event = AuditEvent.objects.get(action="inspections.conflict.declare", object_id=str(declared.pk))
+    assert event.actor_id == user.pk
     with pytest.raises(NotPermitted):
         conflict_declare(actor=user, inspector=other, enterprise=enterprise, reason="代为申报")
     assert not InspectorConflict.objects.filter(inspector=other).exists()
+
+
+def test_an_inspector_account_not_on_the_roster_cannot_declare_conflicts(db, enterprise):
+    user = UserFactory(username="not-on-roster", role=User.Role.INSPECTOR, region_code="140702")
+    client = logged_in(user)
+    assert client.get(reverse("admin:inspections_inspectorconflict_add")).status_code == 403
+    inspector = InspectorFactory()
+    conflict = {"inspector": inspector.pk, "enterprise": enterprise.pk, "reason": "x"}
+    assert client.post(reverse("admin:inspections_inspectorconflict_add"), conflict).status_code == 403
+    assert not InspectorConflict.objects.exists()
 
 
 def test_the_task_and_result_lists_have_bounded_queries(drawn, county_regulator, django_assert_max_num_queries):
