@@ -1,6 +1,8 @@
 """Benchmark of credit checks, certificates and county reports (issue 7).
 
     python -m bench --only checks            (after the population is loaded; or python -m bench.bench_checks)
+    BENCH_CHECKS_PARTS=certificate,county_report python -m bench --only checks     (some parts only, e.g. without
+                                                                                     the long batch while iterating)
 
 On the loaded population, as the city regulator `city` (the demo's):
 
@@ -345,12 +347,21 @@ def run(results: dict[str, Any], *, entities: int) -> None:
         },
         "batch_tasks_setting": settings.CREDIT_CHECK_BATCH_TASKS,
     }
-    for name, step in (
+    steps = (
         ("certificate", _certificates),
         ("batch", _batch),
         ("county_report", _report),
         ("detail_export", _export),  # last: it may add bench listings
-    ):
+    )
+    wanted = {p.strip() for p in os.environ.get("BENCH_CHECKS_PARTS", "").split(",") if p.strip()}
+    unknown = wanted - {name for name, _step in steps}
+    if unknown:
+        raise ValueError(f"BENCH_CHECKS_PARTS: unknown part(s) {', '.join(sorted(unknown))}")
+    if wanted:
+        figures["parts_run"] = sorted(wanted)
+    for name, step in steps:
+        if wanted and name not in wanted:
+            continue
         started = time.perf_counter()
         print(f"bench: checks: {name} …", flush=True)
         try:

@@ -85,6 +85,38 @@ def test_the_pdf_embeds_a_cjk_font(db, city_regulator, tmp_path):
     assert "信用核查证书" in text and printed.serial in text
 
 
+def _pdf_info(pdf: bytes, tmp_path) -> tuple[str, list[str]]:
+    path = tmp_path / "cert.pdf"
+    path.write_bytes(pdf)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    return info, [row for row in fonts.splitlines()[2:] if row.strip()]
+
+
+# The render speed depends on these two (docs/CERTIFICATES.md "Speed"): a second page is a second layout and paint,
+# a synthetic bold a second HarfBuzz subset of the 5 MB font.
+@needs_poppler
+def test_a_certificate_without_records_is_one_page(db, city_regulator, tmp_path):
+    line = check_one(
+        city_regulator,
+        clean_entity(
+            name="晋中市榆次区恒泰喆堃农业科技发展有限公司", address="山西省晋中市榆次区迎宾西街123号恒泰大厦15层1501室"
+        ),
+    )
+    _printed, pdf = certificates.certificate_print(line=line, actor=city_regulator)
+    info, _fonts = _pdf_info(pdf, tmp_path)
+    assert re.search(r"^Pages:\s+1$", info, re.M), info
+
+
+@needs_poppler
+@pytest.mark.parametrize("entity", ["clean", "listed"])
+def test_a_certificate_embeds_one_font_only(db, city_regulator, tmp_path, entity):
+    line = check_one(city_regulator, clean_entity() if entity == "clean" else listed_entity())
+    _printed, pdf = certificates.certificate_print(line=line, actor=city_regulator)
+    _info, fonts = _pdf_info(pdf, tmp_path)
+    assert len(fonts) == 1 and "WenQuanYi" in fonts[0], fonts
+
+
 def test_serials_count_per_day_and_reprints_are_logged(db, city_regulator):
     first = check_one(city_regulator, clean_entity())
     second = check_one(city_regulator, listed_entity())

@@ -59,6 +59,18 @@ def test_red_listed_ids_answers_for_a_batch(population):
     assert redlist.red_listed_ids(ids, on=TODAY) == {population["ok"].pk, population["old"].pk, population["taigu"].pk}
 
 
+def test_every_required_year_needs_its_own_on_time_report(db):
+    gap = EnterpriseFactory(name="缺报一年公司")  # 2023 and 2025 on time, no 2024 report
+    other_years = EnterpriseFactory(name="报错年度公司")  # three on-time reports, one of them of 2022 instead of 2025
+    for enterprise, years in ((gap, (2023, 2025)), (other_years, (2022, 2023, 2024))):
+        for year in years:
+            AnnualReport.objects.create(enterprise=enterprise, year=year, filed_on=dt.date(year + 1, 5, 1))
+    complete = clean_entity(name="守信乙公司")
+    ids = [gap.pk, other_years.pk, complete.pk]
+    assert redlist.red_listed_ids(ids, on=TODAY) == {complete.pk}
+    assert set(redlist.red_list(on=TODAY).values_list("name", flat=True)) == {"守信乙公司"}
+
+
 def test_the_public_page_lists_them_by_county(population, client):
     body = client.get(reverse("credit:red-list")).content.decode()
     assert "守信甲公司" in body and "太谷守信公司" in body and "受罚公司" not in body

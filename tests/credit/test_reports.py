@@ -89,6 +89,38 @@ def test_annual_report_rates_by_type(data):
     assert figures["total"] == {"due": 5, "filed": 2, "on_time": 1, "rate": 40.0}
 
 
+def test_annual_report_rates_count_a_report_filed_after_the_period_as_not_filed(data):
+    # e2 files its 2025 report after the period's end; e1's 2024 report is of another year: neither counts.
+    AnnualReport.objects.create(enterprise=data["e2"], year=2025, filed_on=dt.date(2026, 11, 5))
+    AnnualReport.objects.create(enterprise=data["e1"], year=2024, filed_on=dt.date(2025, 4, 1))
+    figures = reports.annual_report_rates(scope())
+    assert figures["by_type"]["enterprise"] == {"due": 2, "filed": 1, "on_time": 1, "rate": 50.0}
+    later = reports.Scope(region="140702", start=PERIOD[0], end=dt.date(2026, 11, 30))
+    assert reports.annual_report_rates(later)["by_type"]["enterprise"] == {
+        "due": 2,
+        "filed": 2,
+        "on_time": 1,
+        "rate": 100.0,
+    }
+
+
+def test_the_report_turns_jit_off_for_its_own_queries_only(data, monkeypatch):
+    from django.db import connection
+
+    def jit() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW jit")
+            return cursor.fetchone()[0]
+
+    before = jit()
+    seen = []
+    counts = reports.entity_counts
+    monkeypatch.setattr(reports, "entity_counts", lambda s: seen.append(jit()) or counts(s))
+    reports.report_data(scope())
+    assert seen == ["off"]
+    assert jit() == before  # the test's own transaction goes on with the setting it had
+
+
 def test_class_counts_and_shares(data):
     figures = reports.class_distribution(scope())
     assert figures["counts"] == {"A": 1, "B": 2, "C": 1, "D": 1} and figures["total"] == 5
