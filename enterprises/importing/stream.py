@@ -112,12 +112,13 @@ def blocks(
     kind: str | None,
     ref: ReferenceData,
     encoder: Encoder,
-    block_rows: int = BLOCK_ROWS,
+    block_rows: int | None = None,
     queued: int = QUEUED_BLOCKS,
 ) -> Iterator[TableStart | Block]:
     """The file's tables and blocks in file order, produced by a second thread. An exception of the reader
     (FileRejected: not the format it claims, a broken CSV …) is raised here, in the caller's thread; if the caller
     stops early, the producer stops too."""
+    block_rows = block_rows or BLOCK_ROWS  # read here, not bound at definition: tests use small blocks
     handoff: queue.Queue = queue.Queue(maxsize=queued)
     stop = threading.Event()
 
