@@ -121,7 +121,7 @@ def _run(
     headers: dict[int, HeaderMap] = {}
     sheet_names: list[str] = []
     rows = 0
-    produced = stream.blocks(info, kind=kind, ref=ref, encode=loader.encode)
+    produced = stream.blocks(info, kind=kind, ref=ref, encoder=loader.encoder)
     while True:
         wait = time.perf_counter()
         item = next(produced, None)

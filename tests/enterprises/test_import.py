@@ -300,6 +300,8 @@ def test_it_takes_the_bulk_path_and_restores_the_session_settings(tmp_path, monk
         assert cursor.fetchone()[0] == "on"
         cursor.execute("SHOW gin_pending_list_limit")
         assert cursor.fetchone()[0] == "4MB"
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "on"
 
 
 def test_it_merges_former_names_like_the_sql():
