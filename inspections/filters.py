@@ -47,6 +47,15 @@ class InspectorFilter(django_filters.FilterSet):
         )
 
 
+class EnterpriseUsccFilterSet(django_filters.FilterSet):
+    """?uscc=: the rows of one entity, the code normalised as everywhere (core identity)."""
+
+    uscc = django_filters.CharFilter(method="filter_uscc", label=_("unified social credit code"))
+
+    def filter_uscc(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(enterprise__uscc=identity.normalize(value)) if value else queryset
+
+
 class PlanFilter(django_filters.FilterSet):
     region = django_filters.ModelChoiceFilter(queryset=Region.objects.all(), label=_("organising office (code)"))
 
@@ -55,19 +64,13 @@ class PlanFilter(django_filters.FilterSet):
         fields = ["year", "status", "region"]
 
 
-class TaskFilter(django_filters.FilterSet):
-    uscc = django_filters.CharFilter(method="filter_uscc", label=_("unified social credit code"))
-
+class TaskFilter(EnterpriseUsccFilterSet):
     class Meta:
         model = Task
         fields = ["plan", "status", "uscc"]
 
-    def filter_uscc(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(enterprise__uscc=identity.normalize(value)) if value else queryset
 
-
-class ResultFilter(django_filters.FilterSet):
-    uscc = django_filters.CharFilter(method="filter_uscc", label=_("unified social credit code"))
+class ResultFilter(EnterpriseUsccFilterSet):
     published = django_filters.BooleanFilter(field_name="published_on", lookup_expr="isnull", exclude=True)
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("publication overdue"))
     inspected_on = django_filters.DateFromToRangeFilter(label=_("inspected on (after/before, inclusive)"))
@@ -76,9 +79,6 @@ class ResultFilter(django_filters.FilterSet):
         model = Result
         fields = ["plan", "outcome", "uscc", "published", "overdue", "inspected_on"]
 
-    def filter_uscc(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(enterprise__uscc=identity.normalize(value)) if value else queryset
-
     def filter_overdue(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         if value is None:
             return queryset
@@ -86,25 +86,17 @@ class ResultFilter(django_filters.FilterSet):
         return overdue if value else queryset.exclude(pk__in=overdue.values("pk"))
 
 
-class CaseLeadFilter(django_filters.FilterSet):
-    uscc = django_filters.CharFilter(method="filter_uscc", label=_("unified social credit code"))
+class CaseLeadFilter(EnterpriseUsccFilterSet):
     plan = django_filters.NumberFilter(field_name="result__plan", label=_("plan"))
 
     class Meta:
         model = CaseLead
         fields = ["status", "plan", "uscc"]
 
-    def filter_uscc(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(enterprise__uscc=identity.normalize(value)) if value else queryset
 
-
-class AbnormalProposalFilter(django_filters.FilterSet):
-    uscc = django_filters.CharFilter(method="filter_uscc", label=_("unified social credit code"))
+class AbnormalProposalFilter(EnterpriseUsccFilterSet):
     plan = django_filters.NumberFilter(field_name="result__plan", label=_("plan"))
 
     class Meta:
         model = AbnormalProposal
         fields = ["status", "plan", "uscc"]
-
-    def filter_uscc(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(enterprise__uscc=identity.normalize(value)) if value else queryset
