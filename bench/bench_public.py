@@ -85,10 +85,13 @@ def run(results: dict[str, Any], *, entities: int) -> None:
     }
     client = Client()
     usccs = _sample_usccs()
-    for group, codes in usccs.items():
+    for number, (group, codes) in enumerate(usccs.items(), start=1):
         for kind, pattern in (("page", "/e/{}/"), ("api", "/api/v1/public/enterprises/{}/")):
             urls = [pattern.format(code) for code in codes]
-            extra = {"HTTP_ACCEPT": "application/json"} if kind == "api" else {}
+            # The public API is throttled per address (120/min): each group of samples is its own visitor (a
+            # documentation address, RFC 5737), so the throttle runs as in production but a group's ~106 requests
+            # stay under one visitor's rate. A 429 still fails the target.
+            extra = {"HTTP_ACCEPT": "application/json", "REMOTE_ADDR": f"198.51.100.{number}"} if kind == "api" else {}
             timing = time_gets(client, urls, warmup=5, **extra)
             queries = count_queries(client, urls[0], **extra)[1] if urls else None
             figures[f"record_{kind}_{group}"] = _with_target(timing, RECORD_TARGET_MS, queries)

@@ -48,6 +48,19 @@ class CountyFilter(admin.SimpleListFilter):
         return queryset.filter(region_id=self.value()) if self.value() else queryset
 
 
+class EntityTypeFilter(admin.SimpleListFilter):
+    """The entity type as a range of the USCC order (EnterpriseQuerySet.of_type), not a filter over all of it."""
+
+    title = _("entity type")
+    parameter_name = "entity_type__exact"
+
+    def lookups(self, request, model_admin):
+        return Enterprise.EntityType.choices
+
+    def queryset(self, request, queryset):
+        return queryset.of_type(self.value()) if self.value() else queryset
+
+
 class EnterpriseForm(forms.ModelForm):
     class Meta:
         model = Enterprise
@@ -106,7 +119,7 @@ class ComplaintInline(ChildInline):
 class EnterpriseAdmin(ScopedAdmin):
     form = EnterpriseForm
     list_display = ["uscc", "name", "entity_type", "region", "industry_code", "status", "registration_date"]
-    list_filter = [CountyFilter, "entity_type", "status", "key_areas"]
+    list_filter = [CountyFilter, EntityTypeFilter, "status", "key_areas"]
     list_select_related = ["region"]
     search_fields = ["=uscc", "=registration_number", "search_text"]
     search_help_text = _("USCC, legacy registration number, or at least two characters of the name or a former name")

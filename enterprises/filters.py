@@ -42,7 +42,9 @@ class EnterpriseFilter(django_filters.FilterSet):
     region = django_filters.ModelChoiceFilter(
         queryset=Region.objects.all(), label=_("supervising region (GB/T 2260 code)")
     )
-    entity_type = django_filters.ChoiceFilter(choices=Enterprise.EntityType.choices, label=_("entity type"))
+    entity_type = django_filters.ChoiceFilter(
+        choices=Enterprise.EntityType.choices, method="filter_entity_type", label=_("entity type")
+    )
     status = django_filters.ChoiceFilter(choices=Enterprise.Status.choices, label=_("status"))
     industry = django_filters.CharFilter(
         method="filter_industry", label=_("industry: section letter or division code (C, 14, C14)")
@@ -68,6 +70,9 @@ class EnterpriseFilter(django_filters.FilterSet):
         for name, value in values.items():
             queryset = self.filters[name].filter(queryset, value)
         return self.filters["search"].filter(queryset, search)
+
+    def filter_entity_type(self, queryset: QuerySet[Enterprise], name: str, value: str) -> QuerySet[Enterprise]:
+        return queryset.of_type(value) if value else queryset
 
     def filter_industry(self, queryset: QuerySet[Enterprise], name: str, value: str) -> QuerySet[Enterprise]:
         match = _INDUSTRY_RE.match(value or "")

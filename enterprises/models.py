@@ -86,6 +86,21 @@ class EnterpriseQuerySet(models.QuerySet):
         """
         return scoped(self, user, region_field="region_id")
 
+    def of_type(self, entity_type: str) -> EnterpriseQuerySet:
+        """The entities of one type, as one range of the USCC order.
+
+        The type is the code's second position (91 enterprise, 92 individual business, 93 cooperative; the check
+        constraint `enterprise_type_matches_uscc` holds every row to it), so the rows of a type are one contiguous
+        run of the USCC index, and of (region, uscc) within a county. As `entity_type = …` the planner walked the
+        USCC order and filtered: a page of cooperatives (2 % of the registry, codes 93…) read 982k rows first, 7.9 s
+        at 10^6; a county's individual businesses 0.48 s. As a range, both pages start at their first row (~1 ms)
+        and the page's COUNT(*) is an index-only range scan.
+        """
+        code = identity.CODE_BY_TYPE.get(entity_type)
+        if code is None:
+            return self.none()
+        return self.filter(uscc__gte=f"9{code}", uscc__lt=f"9{int(code) + 1}")
+
 
 class Enterprise(BaseModel):
     """A market entity: enterprise, individual business (个体工商户) or farmers' cooperative."""
@@ -116,7 +131,7 @@ class Enterprise(BaseModel):
     # Personal data: never shown on public output unmasked (see enterprises.masking).
     legal_representative_id_number = models.CharField(_("legal representative ID number"), max_length=18, blank=True)
     address = models.CharField(_("registered address"), max_length=255)
-    # No index of its own: ent_region_type_status_idx and ent_region_uscc_idx both lead with region_id.
+    # No index of its own: ent_region_type_status_idx and ent_region_uscc_status_idx both lead with region_id.
     region = models.ForeignKey(Region, verbose_name=_("supervising region"), on_delete=models.PROTECT, db_index=False)
     industry = models.ForeignKey(
         Industry, verbose_name=_("industry division"), null=True, blank=True, on_delete=models.PROTECT
@@ -148,7 +163,8 @@ class Enterprise(BaseModel):
         indexes = [
             models.Index(fields=["region", "entity_type", "status"], name="ent_region_type_status_idx"),
             # A county's codes are scattered over the uscc index: ordered county pages need their own index.
-            models.Index(fields=["region", "uscc"], name="ent_region_uscc_idx"),
+            # status rides along so that a county's COUNT(*) by type (a USCC range) and status stays index-only.
+            models.Index(fields=["region", "uscc"], include=["status"], name="ent_region_uscc_status_idx"),
             models.Index(fields=["name"], name="ent_name_idx"),
             models.Index(fields=["registration_date"], name="ent_regdate_idx"),
         ]
@@ -157,6 +173,15 @@ class Enterprise(BaseModel):
                 condition=Q(registered_capital__isnull=True) | Q(registered_capital__gte=0),
                 name="enterprise_capital_not_negative",
                 violation_error_message=_("Registered capital cannot be negative."),
+            ),
+            # clean() derives the type from the code; the database holds every writer (imports, raw SQL) to it,
+            # and EnterpriseQuerySet.of_type relies on it.
+            models.CheckConstraint(
+                condition=Q(entity_type="enterprise", uscc__startswith="91")
+                | Q(entity_type="individual", uscc__startswith="92")
+                | Q(entity_type="cooperative", uscc__startswith="93"),
+                name="enterprise_type_matches_uscc",
+                violation_error_message=_("The entity type does not match the second character of the USCC."),
             ),
         ]
 

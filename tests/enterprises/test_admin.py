@@ -42,6 +42,18 @@ def test_it_lists_only_the_own_county_for_a_county_regulator(client, county_regu
     assert "太谷区" not in body
 
 
+def test_the_type_filter_lists_one_type(client, city_regulator, two_counties):
+    shop = EnterpriseFactory(name="榆次老王面馆", entity_type=Enterprise.EntityType.INDIVIDUAL)
+    client.force_login(city_regulator)
+    url = reverse("admin:enterprises_enterprise_changelist")
+    body = client.get(url, {"entity_type__exact": "individual"}).content.decode()
+    assert shop.uscc in body
+    assert not any(e.uscc in body for e in two_counties)
+    body = client.get(url, {"entity_type__exact": "enterprise", "region__code__exact": "140702"}).content.decode()
+    assert two_counties[0].uscc in body
+    assert shop.uscc not in body and two_counties[1].uscc not in body
+
+
 @pytest.mark.parametrize("view", ["change", "history"])
 def test_it_answers_404_for_another_countys_record(client, county_regulator, two_counties, view):
     _, taigu = two_counties

@@ -202,6 +202,33 @@ def test_it_filters_the_registry(api_client, city_regulator, population, params,
     assert sorted(by_uscc[u] for u in _usccs(response)) == expected
 
 
+def test_the_type_filter_reads_one_range_of_the_uscc_order(api_client, city_regulator, population):
+    """EnterpriseQuerySet.of_type: the type's equality and its USCC range (92… for individual businesses), so the
+    planner can start the page at the type's first code; every type, in the API and the admin list."""
+    coop = EnterpriseFactory(name="榆次丰收农民专业合作社", entity_type=Enterprise.EntityType.COOPERATIVE)
+    api_client.force_authenticate(city_regulator)
+    for kind, expected in (
+        ("individual", [population["shop"].uscc]),
+        ("cooperative", [coop.uscc]),
+        ("enterprise", sorted(e.uscc for k, e in population.items() if k != "shop")),
+    ):
+        assert _usccs(api_client.get(ENTERPRISES, {"entity_type": kind})) == expected
+        assert list(Enterprise.objects.of_type(kind).values_list("uscc", flat=True)) == expected
+    where = str(Enterprise.objects.of_type("individual").query).split(" WHERE ")[1]
+    assert '"uscc" >= 92' in where and '"uscc" < 93' in where and "entity_type" not in where
+    assert not Enterprise.objects.of_type("bank").exists()
+
+
+def test_the_database_holds_the_type_to_the_uscc(population):
+    from django.db import IntegrityError, transaction
+
+    shop = population["shop"]
+    with pytest.raises(IntegrityError, match="enterprise_type_matches_uscc"), transaction.atomic():
+        Enterprise.objects.filter(pk=shop.pk).update(entity_type=Enterprise.EntityType.ENTERPRISE)
+    shop.refresh_from_db()
+    assert shop.entity_type == Enterprise.EntityType.INDIVIDUAL
+
+
 def test_it_searches_by_uscc_and_ranks_names(api_client, city_regulator, population):
     api_client.force_authenticate(city_regulator)
     assert _usccs(api_client.get(ENTERPRISES, {"search": population["shop"].uscc.lower()})) == [population["shop"].uscc]
