@@ -157,6 +157,7 @@ def bare_statement(as_of) -> dict[str, Any]:
             started = time.perf_counter()
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL enable_nestloop = off")  # as each chunk runs (credit.engine)
+                cursor.execute("SET LOCAL work_mem = '64MB'")
                 cursor.execute(sql, {**params, "lo": low, "hi": high})
                 entities, score_sum = cursor.fetchone()
             timings.append(time.perf_counter() - started)

@@ -131,7 +131,7 @@ class Enterprise(BaseModel):
     # Personal data: never shown on public output unmasked (see enterprises.masking).
     legal_representative_id_number = models.CharField(_("legal representative ID number"), max_length=18, blank=True)
     address = models.CharField(_("registered address"), max_length=255)
-    # No index of its own: ent_region_type_status_idx and ent_region_uscc_status_idx both lead with region_id.
+    # No index of its own: ent_region_type_status_idx and ent_region_uscc_cov_idx both lead with region_id.
     region = models.ForeignKey(Region, verbose_name=_("supervising region"), on_delete=models.PROTECT, db_index=False)
     industry = models.ForeignKey(
         Industry, verbose_name=_("industry division"), null=True, blank=True, on_delete=models.PROTECT
@@ -163,8 +163,9 @@ class Enterprise(BaseModel):
         indexes = [
             models.Index(fields=["region", "entity_type", "status"], name="ent_region_type_status_idx"),
             # A county's codes are scattered over the uscc index: ordered county pages need their own index.
-            # status rides along so that a county's COUNT(*) by type (a USCC range) and status stays index-only.
-            models.Index(fields=["region", "uscc"], include=["status"], name="ent_region_uscc_status_idx"),
+            # status and id ride along: a county's COUNT(*) by type (a USCC range) and status stays index-only, and so
+            # do the county's ids that a report or a list joins its records to (not a scan of the whole registry).
+            models.Index(fields=["region", "uscc"], include=["status", "id"], name="ent_region_uscc_cov_idx"),
             models.Index(fields=["name"], name="ent_name_idx"),
             models.Index(fields=["registration_date"], name="ent_regdate_idx"),
         ]

@@ -1,5 +1,6 @@
 """The entity type is the USCC's second character, held by a check constraint; type filters become a range of the
-USCC order (EnterpriseQuerySet.of_type), and the (region, uscc) index carries status for index-only counts."""
+USCC order (EnterpriseQuerySet.of_type); the (region, uscc) index carries status and id, for index-only counts and
+county joins."""
 
 from django.db import migrations, models
 
@@ -17,7 +18,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='enterprise',
-            index=models.Index(fields=['region', 'uscc'], include=('status',), name='ent_region_uscc_status_idx'),
+            index=models.Index(fields=['region', 'uscc'], include=('status', 'id'), name='ent_region_uscc_cov_idx'),
         ),
         migrations.AddConstraint(
             model_name='enterprise',

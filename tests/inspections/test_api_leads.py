@@ -59,6 +59,10 @@ def test_regulators_list_case_leads_and_proposals_of_their_county(
     assert yuci.get(f"{API}/case-leads/", {"status": "closed"}).json()["count"] == 0
     assert yuci.get(f"{API}/abnormal-proposals/", {"plan": plan.pk}).json()["count"] == 1
     assert yuci.get(f"{API}/abnormal-proposals/", {"plan": plan.pk + 1000}).json()["count"] == 0
+    # ?uscc= (the shared EnterpriseUsccFilterSet): normalised like a typed code, another entity's code finds nothing.
+    assert yuci.get(f"{API}/case-leads/", {"uscc": tasks[1].enterprise.uscc.lower()}).json()["count"] == 1
+    assert yuci.get(f"{API}/abnormal-proposals/", {"uscc": tasks[2].enterprise.uscc}).json()["count"] == 1
+    assert yuci.get(f"{API}/abnormal-proposals/", {"uscc": tasks[0].enterprise.uscc}).json()["count"] == 0
     # The city sees everything; another county nothing, and another county's record is a 404.
     assert client_for(city_regulator).get(f"{API}/case-leads/").json()["count"] == 2
     other = client_for(other_county_regulator)
