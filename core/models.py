@@ -46,6 +46,9 @@ class User(AbstractUser):
         INSPECTOR = "inspector", _("Inspector")
         CREDIT_REVIEWER = "credit_reviewer", _("Credit reviewer")
         DATA_CLERK = "data_clerk", _("Data clerk")
+        # A procurement, funding or other department's officer with a staff account (issue 7): runs credit checks
+        # for their county and sees only the checks they requested.
+        CHECK_OFFICER = "check_officer", _("Credit-check officer")
         API_CLIENT = "api_client", _("Department API client")
         ENTERPRISE = "enterprise", _("Enterprise user")
 
@@ -70,6 +73,11 @@ class User(AbstractUser):
                 condition=~Q(role="county_regulator") | ~Q(region_code=""),
                 name="county_regulator_has_region",
                 violation_error_message=_("A county regulator must be assigned a county."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(role="check_officer") | ~Q(region_code=""),
+                name="check_officer_has_region",
+                violation_error_message=_("A credit-check officer must be assigned a county."),
             ),
             models.CheckConstraint(
                 condition=~Q(role="api_client") | Q(department__isnull=False),

@@ -49,17 +49,28 @@ ROLE_PERMISSIONS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
         "core": {"job": ("view", "add")},
         "enterprises": {"*": ALL},
     },
+    # Another department's officer (procurement, funding …): their own credit checks only (credit.models
+    # CreditCheckQuerySet.visible_to); nothing of the registry, the lists, inspections or repair. The check form
+    # takes codes as text, so it needs no enterprise permission.
+    "check_officer": {
+        "credit": {"creditcheck": ("view", "add"), "checkline": ("view",), "certificateprint": ("view",)},
+    },
     "api_client": {},
     "enterprise": {},
 }
 
-STAFF_ROLES = frozenset({"city_regulator", "county_regulator", "inspector", "credit_reviewer", "data_clerk"})
+# The bureau's own staff: they read the registry (enterprises.api) with personal data unmasked.
+BUREAU_ROLES = frozenset({"city_regulator", "county_regulator", "inspector", "credit_reviewer", "data_clerk"})
+# Accounts with admin access (is_staff): the bureau's staff and other departments' credit-check officers.
+STAFF_ROLES = BUREAU_ROLES | {"check_officer"}
 
 # Capabilities: what a role may *do* beyond model permissions (a business action, not a table). County scoping of
 # the action is still visible_to(user). Superusers have every capability; a capability needs a staff account.
 CAPABILITIES: dict[str, frozenset[str]] = {
-    # credit checks (信用核查) and their certificates, reports and the supervision dashboard (issue 7)
-    "credit.run_checks": frozenset({"city_regulator", "county_regulator"}),
+    # credit checks (信用核查) and their certificates (issue 7); a check officer sees only their own checks
+    "credit.run_checks": frozenset({"city_regulator", "county_regulator", "check_officer"}),
+    # the county statistics report, its detail export and the supervision dashboard (issue 7): regulators only
+    "credit.view_reports": frozenset({"city_regulator", "county_regulator"}),
 }
 
 

@@ -428,7 +428,8 @@ class DashboardAdmin(admin.ModelAdmin):
 # Credit checks, certificates, warnings, red-list policy, reports, supervision dashboard (issue 7)
 # ==============================================================================================================
 
-RUN_CHECKS = "credit.run_checks"  # core.roles capability: city and county regulators, superusers
+RUN_CHECKS = "credit.run_checks"  # core.roles capability: regulators, credit-check officers, superusers
+VIEW_REPORTS = "credit.view_reports"  # core.roles capability: city and county regulators, superusers
 
 
 class CheckLineInline(ReadOnlyInline):
@@ -644,7 +645,7 @@ class CreditCheckAdmin(admin.ModelAdmin):
         from credit import reports
         from credit.forms import ReportForm
 
-        if not has_capability(request.user, RUN_CHECKS):
+        if not has_capability(request.user, VIEW_REPORTS):
             raise PermissionDenied
         counties = selectors.visible_counties(request.user)
         form = ReportForm(request.GET or None, counties=counties, city_wide=request.user.is_city_wide)
@@ -690,7 +691,7 @@ class CreditCheckAdmin(admin.ModelAdmin):
     def abnormal_detail_view(self, request):
         from credit import reports
 
-        if request.method != "POST" or not has_capability(request.user, RUN_CHECKS):
+        if request.method != "POST" or not has_capability(request.user, VIEW_REPORTS):
             raise PermissionDenied
         filters = {
             k: v
@@ -709,7 +710,7 @@ class CreditCheckAdmin(admin.ModelAdmin):
     def dashboard_view(self, request):
         from credit import dashboard
 
-        if not has_capability(request.user, RUN_CHECKS):
+        if not has_capability(request.user, VIEW_REPORTS):
             raise PermissionDenied
         counties = selectors.visible_counties(request.user)
         region = request.GET.get("county") or None
@@ -736,13 +737,13 @@ class CreditCheckAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "credit/admin/supervision.html", context)
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {
-            **(extra_context or {}),
-            "credit_links": [
+        links = []
+        if has_capability(request.user, VIEW_REPORTS):  # not for a credit-check officer
+            links = [
                 (reverse("admin:credit_reports"), _("County statistics report")),
                 (reverse("admin:credit_supervision_dashboard"), _("Supervision dashboard")),
-            ],
-        }
+            ]
+        extra_context = {**(extra_context or {}), "credit_links": links}
         return super().changelist_view(request, extra_context)
 
 

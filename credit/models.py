@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.models import BaseModel
+from core.models import BaseModel, User
 from core.scoping import scoped
 from disclosure.models import ScopedByEnterpriseQuerySet
 from enterprises.models import Enterprise, Region
@@ -306,10 +306,19 @@ class Snapshot(models.Model):
 # ==============================================================================================================
 
 
+# Roles that see only the checks they requested themselves: another department's officer checks the entities of
+# their own procurement or funding case, not what the bureau or a colleague checked (issue 7).
+OWN_CHECKS_ONLY_ROLES = frozenset({User.Role.CHECK_OFFICER})
+
+
 class CreditCheckQuerySet(models.QuerySet):
     def visible_to(self, user) -> CreditCheckQuerySet:
-        """Checks are seen by whoever may see their requester's scope: the city roles all, a county its own."""
-        return scoped(self, user, region_field="region_code")
+        """Checks are seen by whoever may see their requester's scope: the city roles all, a county its own; a
+        credit-check officer (another department's staff) only the checks they requested."""
+        queryset = scoped(self, user, region_field="region_code")
+        if getattr(user, "role", "") in OWN_CHECKS_ONLY_ROLES and not user.is_superuser:
+            queryset = queryset.filter(requested_by=user)
+        return queryset
 
 
 class CreditCheck(BaseModel):

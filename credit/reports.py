@@ -32,6 +32,7 @@ from core.calendar import CalendarUnavailable, WorkingCalendar
 from core.errors import ApplicationError, NotPermitted
 from core.jobs import job_claim, job_create, job_finish, job_output_path, job_progress
 from core.models import Job, User
+from core.roles import has_capability
 from credit import sources
 from credit.models import CLASSES, CertificatePrint, CheckLine, CreditCheck, CreditWarning
 from disclosure.models import AbnormalListing, Penalty, SeriousListing
@@ -39,6 +40,9 @@ from enterprises.models import Enterprise, Region
 from repair.models import RepairApplication
 
 logger = logging.getLogger(__name__)
+
+VIEW_REPORTS = "credit.view_reports"  # core.roles capability: city and county regulators (not check officers)
+REPORTS_REFUSED = "只有市、县市场监管部门的监管人员可以查看统计报表和监管驾驶舱"
 
 
 def safe_cell(value: Any) -> Any:
@@ -66,8 +70,10 @@ class Scope:
 
 
 def resolve_scope(*, user: User, region: str | None, start: dt.date | None, end: dt.date | None) -> Scope:
-    """The scope a user may report on: a county regulator only their county (none given: theirs); a period that
-    is complete, not reversed and not in the future."""
+    """The scope a user may report on: regulators only (credit.view_reports), a county regulator only their county
+    (none given: theirs); a period that is complete, not reversed and not in the future."""
+    if not has_capability(user, VIEW_REPORTS):
+        raise NotPermitted(REPORTS_REFUSED)
     if start is None or end is None:
         raise ApplicationError("请填写统计期间的开始和结束日期", code="period_missing")
     if start > end:
@@ -898,6 +904,8 @@ def abnormal_detail_start(*, actor: User, filters: dict[str, str]) -> Job:
     """Queue the detail export (a background job with progress; the file is downloaded from the job page)."""
     from credit.tasks import export_abnormal_detail
 
+    if not has_capability(actor, VIEW_REPORTS):
+        raise NotPermitted(REPORTS_REFUSED)
     abnormal_detail_queryset(user=actor, filters=filters)  # refuse bad filters now, not in the worker
     job = job_create(kind=ABNORMAL_DETAIL_KIND, created_by=actor, params={"filters": filters})
     audit_log(actor=actor, action="credit.export_abnormal_detail", obj=job, after={"filters": filters})

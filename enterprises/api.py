@@ -8,7 +8,7 @@ from rest_framework import permissions, viewsets
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from core.roles import STAFF_ROLES
+from core.roles import BUREAU_ROLES
 from enterprises import identity
 from enterprises.filters import AnnualReportFilter, EnterpriseFilter
 from enterprises.models import AnnualReport, Enterprise, Industry, Region
@@ -21,7 +21,7 @@ from enterprises.serializers import (
 )
 
 # Bureau staff and other departments' systems (which read the registry to push their data, matched on the USCC).
-REGISTRY_READER_ROLES = STAFF_ROLES | {"api_client"}
+REGISTRY_READER_ROLES = BUREAU_ROLES | {"api_client"}
 
 
 class CanReadRegistry(permissions.BasePermission):

@@ -940,7 +940,8 @@ def chunked(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 # Demo users
 # ==============================================================================================================
 
-# (username, role, region_code, superuser). The department of the API client is DEMO_DEPARTMENT.
+# (username, role, region_code, superuser). The API client belongs to DEMO_DEPARTMENT, the check officer to
+# DEMO_OFFICER_DEPARTMENT.
 DEMO_USERS: tuple[tuple[str, str, str, bool], ...] = (
     ("admin", "city_regulator", "", True),
     ("city", "city_regulator", "", False),
@@ -949,9 +950,12 @@ DEMO_USERS: tuple[tuple[str, str, str, bool], ...] = (
     ("inspector", "inspector", "140702", False),
     ("reviewer", "credit_reviewer", "140702", False),
     ("clerk", "data_clerk", "140702", False),
+    ("officer", "check_officer", "140702", False),
     ("api-health", "api_client", "", False),
 )
 DEMO_DEPARTMENT = ("health", "晋中市卫生健康委员会", "140700")
+# The credit-check officer's department: government procurement checks its suppliers (issue 7).
+DEMO_OFFICER_DEPARTMENT = ("yuci-finance", "晋中市榆次区财政局", "140702")
 DEMO_PASSWORD = "jinzhong2026"
 ROLE_LABELS_ZH = {
     "superuser": "系统管理员",
@@ -960,6 +964,7 @@ ROLE_LABELS_ZH = {
     "inspector": "执法检查人员",
     "credit_reviewer": "信用修复审核人员",
     "data_clerk": "数据录入员",
+    "check_officer": "信用核查专员",
     "api_client": "部门接口账号",
     "enterprise": "企业用户",
 }
@@ -1039,8 +1044,11 @@ def create_demo_users(ctx: SeedContext) -> None:
 
     created: list[str] = []
     with transaction.atomic():
-        code, name, region = DEMO_DEPARTMENT
-        department, _ = Department.objects.get_or_create(code=code, defaults={"name": name, "region_code": region})
+        departments = {}
+        for role, (code, name, region) in (("api_client", DEMO_DEPARTMENT), ("check_officer", DEMO_OFFICER_DEPARTMENT)):
+            departments[role], _ = Department.objects.get_or_create(
+                code=code, defaults={"name": name, "region_code": region}
+            )
         for username, role, region_code, superuser in DEMO_USERS:
             if User.objects.filter(username=username).exists():
                 continue
@@ -1050,7 +1058,7 @@ def create_demo_users(ctx: SeedContext) -> None:
                 role=role,
                 password=ctx.password,
                 region_code=region_code,
-                department=department if role == "api_client" else None,
+                department=departments.get(role),
             )
             if superuser:
                 user.is_superuser = True

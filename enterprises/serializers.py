@@ -6,7 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.roles import STAFF_ROLES
+from core.roles import BUREAU_ROLES
 from enterprises.masking import mask_id_number
 from enterprises.models import AnnualReport, Enterprise, Industry, Region
 
@@ -83,7 +83,7 @@ class EnterpriseSerializer(serializers.ModelSerializer):
         # another department's system does not, so it gets only the masked form (data minimisation).
         request = self.context.get("request")
         user = getattr(request, "user", None)
-        if user is not None and (user.is_superuser or user.role in STAFF_ROLES):
+        if user is not None and (user.is_superuser or user.role in BUREAU_ROLES):
             return obj.legal_representative_id_number
         return mask_id_number(obj.legal_representative_id_number)
 

@@ -1,5 +1,5 @@
-"""The credit-check capability of core.roles, and the settings read by credit (batch maximum, warning window, the
-public base URL of the QR code)."""
+"""The credit capabilities of core.roles by role (run checks; view the reports and the dashboard), and the settings
+read by credit (batch maximum, warning window, the public base URL of the QR code)."""
 
 from __future__ import annotations
 
@@ -12,39 +12,48 @@ from core.roles import CAPABILITIES, has_capability
 from credit import checks, warnings
 from tests.factories import UserFactory
 
+# (role, staff account, credit.run_checks, credit.view_reports)
+MATRIX = [
+    (User.Role.CITY_REGULATOR, True, True, True),
+    (User.Role.COUNTY_REGULATOR, True, True, True),
+    (User.Role.COUNTY_REGULATOR, False, False, False),  # a regulator role without a staff account
+    (User.Role.CHECK_OFFICER, True, True, False),  # checks, never the reports or the dashboard
+    (User.Role.CHECK_OFFICER, False, False, False),
+    (User.Role.INSPECTOR, True, False, False),
+    (User.Role.CREDIT_REVIEWER, True, False, False),
+    (User.Role.DATA_CLERK, True, False, False),
+    (User.Role.ENTERPRISE, False, False, False),
+]
 
-@pytest.mark.parametrize(
-    ("role", "staff", "allowed"),
-    [
-        (User.Role.CITY_REGULATOR, True, True),
-        (User.Role.COUNTY_REGULATOR, True, True),
-        (User.Role.COUNTY_REGULATOR, False, False),  # a regulator role without a staff account
-        (User.Role.INSPECTOR, True, False),
-        (User.Role.CREDIT_REVIEWER, True, False),
-        (User.Role.DATA_CLERK, True, False),
-        (User.Role.ENTERPRISE, False, False),
-    ],
-)
-def test_it_gives_the_check_capability_to_regulators_only(db, role, staff, allowed):
+
+@pytest.mark.parametrize(("role", "staff", "run_checks", "view_reports"), MATRIX)
+def test_it_gives_the_credit_capabilities_by_role(db, role, staff, run_checks, view_reports):
     user = UserFactory(role=role, is_staff=staff, region_code="" if role == User.Role.CITY_REGULATOR else "140702")
-    assert has_capability(user, "credit.run_checks") is allowed
+    assert has_capability(user, "credit.run_checks") is run_checks
+    assert has_capability(user, "credit.view_reports") is view_reports
 
 
-def test_it_refuses_department_api_clients(db, api_client_user):
-    assert has_capability(api_client_user, "credit.run_checks") is False
+def test_the_matrix_covers_every_role():
+    assert {row[0] for row in MATRIX} == set(User.Role.values) - {User.Role.API_CLIENT}  # the API client: below
 
 
-def test_it_refuses_anonymous_and_inactive_users_and_grants_superusers(db):
-    assert has_capability(AnonymousUser(), "credit.run_checks") is False
-    assert has_capability(None, "credit.run_checks") is False
+@pytest.mark.parametrize("capability", ["credit.run_checks", "credit.view_reports"])
+def test_it_refuses_department_api_clients(db, api_client_user, capability):
+    assert has_capability(api_client_user, capability) is False
+
+
+@pytest.mark.parametrize("capability", ["credit.run_checks", "credit.view_reports"])
+def test_it_refuses_anonymous_and_inactive_users_and_grants_superusers(db, capability):
+    assert has_capability(AnonymousUser(), capability) is False
+    assert has_capability(None, capability) is False
     inactive = UserFactory(role=User.Role.CITY_REGULATOR, is_active=False)
-    assert has_capability(inactive, "credit.run_checks") is False
+    assert has_capability(inactive, capability) is False
     superuser = UserFactory(role=User.Role.ENTERPRISE, is_superuser=True, is_staff=False)
-    assert has_capability(superuser, "credit.run_checks") is True
+    assert has_capability(superuser, capability) is True
 
 
 def test_an_unknown_capability_is_a_programming_error(db, city_regulator):
-    assert "credit.run_checks" in CAPABILITIES
+    assert {"credit.run_checks", "credit.view_reports"} <= set(CAPABILITIES)
     with pytest.raises(KeyError):
         has_capability(city_regulator, "credit.run_check")  # a typo must not silently deny (or grant)
 

@@ -141,6 +141,7 @@ def test_it_creates_a_demo_user_for_every_role_once(population):
     assert users["admin"].is_superuser and users["admin"].is_staff
     assert not users["city"].is_superuser
     assert users["api-health"].department.code == "health"
+    assert users["officer"].is_staff and users["officer"].department.name == "晋中市榆次区财政局"
     assert users["api-health"].auth_token.key in population
     assert {u.role for u in users.values()} >= set(User.Role.values) - {User.Role.ENTERPRISE}
 
@@ -161,6 +162,7 @@ def test_it_lists_the_demo_logins(population):
     assert all(line.startswith("    ") for line in lines)
     fields = [line.split() for line in lines]
     assert ["yuci", "县局监管人员", "榆次区"] in fields
+    assert ["officer", "信用核查专员", "榆次区"] in fields
     assert ["admin", "系统管理员", "全市"] in fields
     assert ["api-health", "部门接口账号", "全市"] in fields
 
