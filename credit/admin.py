@@ -439,7 +439,7 @@ class CheckLineInline(ReadOnlyInline):
         "position",
         "raw_value",
         "uscc",
-        "enterprise",
+        "entity",
         "outcome",
         "message",
         "red_listed",
@@ -457,6 +457,17 @@ class CheckLineInline(ReadOnlyInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("enterprise")
+
+    @admin.display(description=_("market entity"))
+    def entity(self, line: CheckLine) -> str:
+        """The entity, linked to its registry record for those who may open it (a credit-check officer of another
+        department may not: plain text, not a link to a 403)."""
+        if line.enterprise is None:
+            return "—"
+        if not getattr(self, "_can_open_registry", False):
+            return str(line.enterprise)
+        url = reverse("admin:enterprises_enterprise_change", args=[line.enterprise_id])
+        return format_html('<a href="{}">{}</a>', url, line.enterprise)
 
     @admin.display(description=_("certificate"))
     def certificate(self, line: CheckLine) -> str:
@@ -477,6 +488,7 @@ class CheckLineInline(ReadOnlyInline):
         from django.middleware.csrf import get_token
 
         self._csrf = get_token(request)
+        self._can_open_registry = request.user.has_perm("enterprises.view_enterprise")
         return super().get_formset(request, obj, **kwargs)
 
 

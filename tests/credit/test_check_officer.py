@@ -99,6 +99,10 @@ def test_an_officer_runs_a_single_check_and_prints_and_reprints_its_certificate(
     assert check.requested_by == officer and check.region_code == "140702" and check.kind == CreditCheck.Kind.SINGLE
     page = client.get(response["Location"])
     assert page.status_code == 200 and enterprise.uscc in page.content.decode()
+    # The entity is named, but not linked to the registry record the officer may not open (a 403).
+    registry_url = reverse("admin:enterprises_enterprise_change", args=[enterprise.pk])
+    assert enterprise.name in page.content.decode() and registry_url not in page.content.decode()
+    assert client.get(registry_url).status_code == 403
 
     line = check.lines.get()
     for counter in (0, 1):  # the print, then a reprint
@@ -252,3 +256,11 @@ def test_an_officer_cannot_read_the_registry_api(client, officer, enterprise):
     client.force_login(officer)
     assert client.get(reverse("api:enterprise-list")).status_code == 403
     assert client.get(reverse("api:enterprise-detail", args=[enterprise.uscc])).status_code == 403
+
+
+def test_a_regulator_opens_the_checked_entity_from_the_check(client, county_regulator):
+    enterprise = EnterpriseFactory()
+    check = check_by(county_regulator, enterprise)
+    client.force_login(county_regulator)
+    page = client.get(reverse("admin:credit_creditcheck_change", args=[check.pk])).content.decode()
+    assert reverse("admin:enterprises_enterprise_change", args=[enterprise.pk]) in page
