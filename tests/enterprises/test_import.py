@@ -306,6 +306,52 @@ def test_it_takes_the_bulk_path_and_restores_the_session_settings(tmp_path, monk
         assert cursor.fetchone()[0] == "4MB"
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == jit_default
+        cursor.execute("SHOW session_replication_role")
+        assert cursor.fetchone()[0] == "origin"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("set_based", [True, False], ids=["set-based", "row-triggers"])
+def test_a_reference_validation_missed_is_refused_on_both_paths(tmp_path, monkeypatch, existing, set_based):
+    """The blocks' county and industry are checked set-based (superuser sessions: the foreign keys' row triggers
+    skipped) or by the triggers (anyone else): a code that slipped past validation is refused either way, and
+    the whole import is rolled back."""
+    from django.db import IntegrityError
+
+    from enterprises.importing.load import PostgresLoader, registry_references
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL loader")
+    assert [(c, t) for c, t, _target in registry_references()] == [
+        ("region_id", "enterprises_region"),
+        ("industry_id", "enterprises_industry"),
+    ]
+    loaded = ReferenceData.load
+
+    def with_a_phantom_county(*, allowed_region):
+        ref = loaded(allowed_region=allowed_region)
+        ref.counties["149999"] = "149999"  # a county validation believes in, absent from the registry's regions
+        ref.county_names["149999"] = "不存在县"
+        return ref
+
+    monkeypatch.setattr(ReferenceData, "load", with_a_phantom_county)
+    seen = []
+    decide = PostgresLoader._can_check_references_in_bulk
+    monkeypatch.setattr(
+        PostgresLoader,
+        "_can_check_references_in_bulk",
+        lambda self: seen.append(decide(self)) or set_based,
+    )
+    before = db_state()
+    path = write_csv(tmp_path, [row(1), row(2, uscc=uscc(2, region="149999"), region_code="149999")])
+    expected = RuntimeError if set_based else IntegrityError
+    with pytest.raises(expected, match="enterprises_region" if set_based else "region"):
+        import_file(path=path, actor=None)
+    assert seen == [True]  # the test database's owner is a superuser: production's docker-compose shape
+    assert db_state() == before
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW session_replication_role")
+        assert cursor.fetchone()[0] == "origin"
 
 
 def test_it_merges_former_names_like_the_sql():
