@@ -37,6 +37,7 @@ from credit.models import (
     Run,
     Snapshot,
 )
+from credit.reports import VIEW_REPORTS
 from enterprises import admin as enterprise_admin
 
 # ==============================================================================================================
@@ -429,7 +430,6 @@ class DashboardAdmin(admin.ModelAdmin):
 # ==============================================================================================================
 
 RUN_CHECKS = "credit.run_checks"  # core.roles capability: regulators, credit-check officers, superusers
-VIEW_REPORTS = "credit.view_reports"  # core.roles capability: city and county regulators, superusers
 
 
 class CheckLineInline(ReadOnlyInline):
